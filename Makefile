@@ -1,0 +1,43 @@
+# cellfoundry: `make demo` runs the platform on an embedded SQLite bank; `make test` runs every check.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+DEMO_DB ?= $(CURDIR)/demo.db
+SHARED_DATA ?= $(CURDIR)/../shared/data
+
+.PHONY: demo test venv lint typecheck contracts pytest serve bench clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@
+
+venv: $(BIN)/.installed
+
+demo: venv
+	$(BIN)/cellfoundry --db sqlite:///$(DEMO_DB) demo --shared-data $(SHARED_DATA)
+	$(BIN)/cellfoundry --db sqlite:///$(DEMO_DB) serve --host $(HOST) --port $(PORT)
+
+lint: venv
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks
+
+typecheck: venv
+	$(BIN)/mypy
+
+contracts: venv
+	$(BIN)/lint-imports --no-cache
+
+pytest: venv
+	./scripts/run-pytest.sh $(BIN)/python
+
+test: lint typecheck contracts pytest
+
+bench: venv
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) build dist src/*.egg-info demo.db

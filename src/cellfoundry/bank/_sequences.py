@@ -1,0 +1,366 @@
+"""Sequence use cases of the bank: plasmids, parts, genomes, duplicates, similarity."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from cellfoundry.bank._base import BankBase
+from cellfoundry.bank._rows import (
+    SequenceKind,
+    _role_of,
+    _sequence_record,
+    _sequence_row,
+    _summary,
+)
+from cellfoundry.bank.db import (
+    Document,
+    FeatureRow,
+    HistoryEvent,
+    Part,
+    Plasmid,
+    SequenceRow,
+    Strain,
+)
+from cellfoundry.bank.models import (
+    PART_ROLES,
+    PartRecord,
+)
+from cellfoundry.bank.views import (
+    ImportReport,
+    PartView,
+    SequenceHitView,
+    SequenceSummary,
+)
+from cellfoundry.core.errors import ConflictError, NotFoundError, ValidationError
+from cellfoundry.core.progress import NullProgress, Progress
+from cellfoundry.core.sequence import SequenceRecord, validate_dna
+
+
+class SequencesMixin(BankBase):
+    """Sequence use cases of the bank: plasmids, parts, genomes, duplicates, similarity."""
+
+    def import_sequences(
+        self,
+        records: Sequence[SequenceRecord],
+        *,
+        kind: SequenceKind,
+        actor: str,
+        source: str = "input",
+        strain: str | None = None,
+        role: str | None = None,
+        remainder: str = "",
+        progress: Progress | None = None,
+    ) -> ImportReport:
+        """Store plasmids, parts or a strain's genome records, all-or-nothing.
+
+        A plasmid or part name already in the bank is a conflict; a sequence
+        whose checksum equals a stored one is stored but reported as a duplicate.
+        """
+        progress = progress or NullProgress()
+        if kind == "genome" and strain is None:
+            raise ValidationError("a genome must belong to a strain", source=source, field="strain")
+        if kind == "part" and role is not None and role not in PART_ROLES:
+            raise ValidationError(
+                f"part role {role!r} is not one of {sorted(PART_ROLES)}",
+                source=source,
+                field="role",
+            )
+        names: dict[str, int] = {}
+        for i, rec in enumerate(records):
+            if rec.name in names and kind != "genome":
+                raise ConflictError(
+                    f"name repeated in the file (records {names[rec.name] + 1} and {i + 1})",
+                    source=source,
+                    record=rec.name,
+                    field="name",
+                )
+            names[rec.name] = i
+        duplicates: list[str] = []
+        with self._tx() as s:
+            strain_id = None
+            if strain is not None:
+                strain_id = s.scalars(select(Strain.id).where(Strain.accession == strain)).first()
+                if strain_id is None:
+                    raise ValidationError(
+                        f"strain {strain!r} is not in the bank", source=source, field="strain"
+                    )
+            table = Plasmid if kind == "plasmid" else Part
+            if kind != "genome":
+                clash = s.scalars(select(table.name).where(table.name.in_(list(names)))).first()
+                if clash is not None:
+                    raise ConflictError(
+                        f"a {kind} of this name is already in the bank",
+                        source=source,
+                        record=clash,
+                        field="name",
+                    )
+            document = Document(
+                filename=os.path.basename(source),
+                format=kind,
+                checksum="",
+                remainder=remainder,
+                imported_by=actor,
+            )
+            s.add(document)
+            s.flush()
+            rows: list[SequenceRow] = []
+            for i, rec in enumerate(records):
+                try:
+                    row = _sequence_row(rec, kind, strain_id=strain_id)
+                except ValidationError as err:
+                    raise err.located(source=source, record=rec.name) from err
+                row.document_id = document.id
+                if s.scalars(
+                    select(SequenceRow.name).where(SequenceRow.checksum == row.checksum)
+                ).first():
+                    duplicates.append(rec.name)
+                s.add(row)
+                s.flush()
+                rows.append(row)
+                if kind == "plasmid":
+                    s.add(Plasmid(name=rec.name, sequence_id=row.id))
+                elif kind == "part":
+                    part_role = role or _role_of(rec)
+                    s.add(
+                        Part(
+                            name=rec.name,
+                            role=part_role,
+                            so_term=PART_ROLES[part_role],
+                            description=rec.description,
+                            characterisation=dict(
+                                rec.annotations.get("characterisation", {}) or {}
+                            ),  # type: ignore[call-overload]
+                            sequence_id=row.id,
+                        )
+                    )
+                s.add(
+                    HistoryEvent(
+                        entity=kind,
+                        entity_id=row.id,
+                        version=1,
+                        action="create",
+                        actor=actor,
+                        changes={"source": source, "checksum": row.checksum},
+                    )
+                )
+                progress(i + 1, len(records))
+            s.flush()
+            self._index_new(s, rows)
+        return ImportReport(source=source, sequences=len(records), duplicates=tuple(duplicates))
+
+    def add_part(self, part: PartRecord, *, actor: str) -> PartView:
+        """Store one standard part with its role and characterisation values."""
+        record = SequenceRecord(
+            name=part.name,
+            sequence=part.sequence,
+            description=part.description,
+            annotations={"characterisation": dict(part.characterisation)},
+        )
+        self.import_sequences([record], kind="part", actor=actor, role=part.role)
+        return self.get_part(part.name)
+
+    def get_part(self, name: str) -> PartView:
+        """Return a part with its sequence."""
+        with self._tx() as s:
+            part = s.scalars(select(Part).where(Part.name == name)).first()
+            if part is None:
+                raise NotFoundError("part", name)
+            seq = s.scalars(
+                select(SequenceRow)
+                .where(SequenceRow.id == part.sequence_id)
+                .options(selectinload(SequenceRow.features))
+            ).one()
+            return PartView(
+                part.name,
+                part.role,
+                part.so_term,
+                part.description,
+                dict(part.characterisation),
+                _sequence_record(seq),
+            )
+
+    def get_sequence(self, kind: SequenceKind, name: str) -> SequenceRecord:
+        """Return a stored plasmid, part or genome record by name."""
+        with self._tx() as s:
+            row = s.scalars(
+                select(SequenceRow)
+                .where(SequenceRow.kind == kind, SequenceRow.name == name)
+                .options(selectinload(SequenceRow.features))
+            ).first()
+            if row is None:
+                raise NotFoundError(kind, name)
+            return _sequence_record(row)
+
+    def list_sequences(
+        self, kind: SequenceKind, *, text: str = "", limit: int = 100, offset: int = 0
+    ) -> tuple[tuple[SequenceSummary, ...], int]:
+        """List stored sequences of one kind, filtered by name, feature or description."""
+        with self._tx() as s:
+            stmt = select(SequenceRow).where(SequenceRow.kind == kind)
+            if text:
+                like = f"%{text.lower()}%"
+                feature_hit = select(FeatureRow.sequence_id).where(
+                    func.lower(FeatureRow.label).like(like)
+                )
+                stmt = stmt.where(
+                    func.lower(SequenceRow.name).like(like)
+                    | func.lower(SequenceRow.description).like(like)
+                    | SequenceRow.id.in_(feature_hit)
+                )
+            total = int(s.execute(select(func.count()).select_from(stmt.subquery())).scalar_one())
+            rows = s.scalars(
+                stmt.order_by(SequenceRow.name)
+                .limit(limit)
+                .offset(offset)
+                .options(selectinload(SequenceRow.features))
+            ).all()
+            roles: dict[int, str] = {}
+            if kind == "part" and rows:
+                roles = dict(
+                    s.execute(
+                        select(Part.sequence_id, Part.role).where(
+                            Part.sequence_id.in_([r.id for r in rows])
+                        )
+                    )
+                    .tuples()
+                    .all()
+                )
+            return tuple(_summary(r, roles.get(r.id)) for r in rows), total
+
+    def export_sequences(
+        self, kind: SequenceKind, names: Sequence[str] | None = None
+    ) -> list[SequenceRecord]:
+        """Return stored records of one kind (all if ``names`` is None), in name order."""
+        with self._tx() as s:
+            stmt = (
+                select(SequenceRow)
+                .where(SequenceRow.kind == kind)
+                .order_by(SequenceRow.name)
+                .options(selectinload(SequenceRow.features))
+            )
+            if names is not None:
+                stmt = stmt.where(SequenceRow.name.in_(list(names)))
+            rows = s.scalars(stmt).all()
+            if names is not None:
+                missing = set(names) - {r.name for r in rows}
+                if missing:
+                    raise NotFoundError(kind, sorted(missing)[0])
+            return [_sequence_record(r) for r in rows]
+
+    def document_remainder(self, kind: SequenceKind, name: str) -> str:
+        """Return what the bank kept unmodelled of the file a record came from (SBOL3 triples)."""
+        with self._tx() as s:
+            doc = s.scalars(
+                select(Document.remainder)
+                .join(SequenceRow, SequenceRow.document_id == Document.id)
+                .where(SequenceRow.kind == kind, SequenceRow.name == name)
+            ).first()
+            return doc or ""
+
+    def find_duplicates(self, record: SequenceRecord) -> tuple[SequenceSummary, ...]:
+        """Return stored sequences identical to ``record`` (same SEGUID checksum)."""
+        checksum = dataclasses.replace(record, sequence=validate_dna(record.sequence)).checksum
+        with self._tx() as s:
+            rows = s.scalars(
+                select(SequenceRow)
+                .where(SequenceRow.checksum == checksum)
+                .options(selectinload(SequenceRow.features))
+            ).all()
+            return tuple(_summary(r) for r in rows)
+
+    # -- similarity search ---------------------------------------------------------------------
+
+    def _index(self, s: Session) -> Any:
+        from cellfoundry.dna import similarity
+
+        if self._similarity is None:
+            index = similarity.KmerIndex()
+            missing: list[SequenceRow] = []
+            for sid, blob in s.execute(select(SequenceRow.id, SequenceRow.sketch)).tuples().all():
+                if blob is None:
+                    missing.append(s.get(SequenceRow, sid))  # type: ignore[arg-type]
+                else:
+                    index.add(sid, similarity.Sketch.from_bytes(blob))
+            for row in missing:
+                sk = similarity.sketch(row.residues, row.topology)  # type: ignore[arg-type]
+                row.sketch = sk.to_bytes()
+                index.add(row.id, sk)
+            self._similarity = index
+        return self._similarity
+
+    def _index_new(self, s: Session, rows: Sequence[SequenceRow]) -> None:
+        from cellfoundry.dna import similarity
+
+        sketches = []
+        for row in rows:
+            sk = similarity.sketch(row.residues, row.topology)  # type: ignore[arg-type]
+            row.sketch = sk.to_bytes()
+            sketches.append((row.id, sk))
+        if self._similarity is not None:
+            index = self._similarity
+            s.info.setdefault("after_commit", []).append(
+                lambda: [index.add(key, sk) for key, sk in sketches]
+            )
+
+    def search_sequences(
+        self,
+        query: str,
+        *,
+        top: int = 10,
+        kinds: Sequence[SequenceKind] = ("plasmid", "part", "genome"),
+    ) -> tuple[SequenceHitView, ...]:
+        """Find stored sequences similar to ``query`` (k-mer prefilter, then local alignment)."""
+        from cellfoundry.dna import similarity
+
+        query = validate_dna(query.strip(), record="query")
+        with self._tx() as s:
+            index = self._index(s)
+            meta: dict[int, tuple[str, str, int]] = {}
+
+            def fetch(keys: Sequence[int]) -> dict[int, tuple[str, Any]]:
+                rows = (
+                    s.execute(
+                        select(
+                            SequenceRow.id,
+                            SequenceRow.residues,
+                            SequenceRow.topology,
+                            SequenceRow.kind,
+                            SequenceRow.name,
+                            SequenceRow.length,
+                        ).where(SequenceRow.id.in_(list(keys)), SequenceRow.kind.in_(list(kinds)))
+                    )
+                    .tuples()
+                    .all()
+                )
+                out: dict[int, tuple[str, Any]] = {}
+                for sid, residues, topology, kind, name, length in rows:
+                    meta[sid] = (kind, name, length)
+                    out[sid] = (residues, topology)
+                return out
+
+            hits = similarity.search(query, index, fetch, top=top)
+            return tuple(
+                SequenceHitView(
+                    kind=meta[h.key][0],
+                    name=meta[h.key][1],
+                    length=meta[h.key][2],
+                    score=h.score,
+                    identity=h.identity,
+                    strand=h.strand,
+                    query_start=h.query_start,
+                    query_end=h.query_end,
+                    target_start=h.target_start,
+                    target_end=h.target_end,
+                    coverage=h.coverage,
+                )
+                for h in hits
+                if h.key in meta
+            )
+
+    # -- physical stock ------------------------------------------------------------------------

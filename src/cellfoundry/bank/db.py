@@ -1,0 +1,342 @@
+"""The bank's tables (SQLAlchemy 2 ORM), for SQLite and PostgreSQL alike.
+
+The schema is created and changed only by the Alembic migrations in
+``cellfoundry/bank/migrations``; these classes describe it for queries. Text
+search uses SQLite FTS5 or a PostgreSQL ``tsvector`` column with a GIN index;
+both are created by the migrations (see :mod:`cellfoundry.bank.search`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> dt.datetime:
+    """Return the current time in UTC, timezone-aware."""
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every bank table."""
+
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}  # noqa: RUF012
+
+
+class Strain(Base):
+    """A strain of the collection, with the MIRRI-IS / WFCC catalogue fields."""
+
+    __tablename__ = "strains"
+    __table_args__ = (
+        CheckConstraint("risk_group BETWEEN 1 AND 4", name="ck_strains_risk_group"),
+        Index("ix_strains_taxon_name", "taxon_name"),
+        Index("ix_strains_genus", "genus"),
+        Index("ix_strains_risk_status", "risk_group", "status"),
+        Index("ix_strains_status", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    accession: Mapped[str] = mapped_column(String(64), unique=True)
+    taxon_name: Mapped[str] = mapped_column(String(255))
+    genus: Mapped[str] = mapped_column(String(128), default="")
+    ncbi_taxid: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    organism_type: Mapped[str] = mapped_column(String(32))
+    risk_group: Mapped[int] = mapped_column(Integer)
+    type_strain: Mapped[bool] = mapped_column(Boolean, default=False)
+    isolation_source: Mapped[str] = mapped_column(Text, default="")
+    country: Mapped[str] = mapped_column(String(64), default="")
+    locality: Mapped[str] = mapped_column(String(255), default="")
+    latitude: Mapped[float | None] = mapped_column(Float, nullable=True)
+    longitude: Mapped[float | None] = mapped_column(Float, nullable=True)
+    growth_medium: Mapped[str] = mapped_column(String(255), default="")
+    growth_temperature_c: Mapped[float | None] = mapped_column(Float, nullable=True)
+    atmosphere: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    supply_forms: Mapped[str] = mapped_column(String(128), default="")
+    restrictions: Mapped[str] = mapped_column(Text, default="")
+    nagoya: Mapped[str] = mapped_column(String(64), default="unknown")
+    genotype: Mapped[str] = mapped_column(Text, default="")
+    history: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(32), default="available")
+    remarks: Mapped[str] = mapped_column(Text, default="")
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("strains.id", ondelete="RESTRICT"), nullable=True, index=True
+    )
+    deposit_type: Mapped[str | None] = mapped_column(String(16), nullable=True, index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    modifications: Mapped[list[Modification]] = relationship(
+        back_populates="strain", order_by="Modification.position", cascade="all, delete-orphan"
+    )
+    other_accessions: Mapped[list[OtherAccession]] = relationship(
+        back_populates="strain", cascade="all, delete-orphan"
+    )
+
+
+class OtherAccession(Base):
+    """A number of the same strain in another collection (e.g. ``ATCC 47076``)."""
+
+    __tablename__ = "strain_other_accessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    strain_id: Mapped[int] = mapped_column(ForeignKey("strains.id", ondelete="CASCADE"), index=True)
+    accession: Mapped[str] = mapped_column(String(64), index=True)
+    strain: Mapped[Strain] = relationship(back_populates="other_accessions")
+
+
+class Modification(Base):
+    """A genetic change that made this strain from its parent."""
+
+    __tablename__ = "modifications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    strain_id: Mapped[int] = mapped_column(ForeignKey("strains.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    kind: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str] = mapped_column(String(255), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    strain: Mapped[Strain] = relationship(back_populates="modifications")
+
+
+class SequenceRow(Base):
+    """A stored DNA sequence: a plasmid, a part or a genome replicon."""
+
+    __tablename__ = "sequences"
+    __table_args__ = (
+        Index("ix_sequences_kind_name", "kind", "name"),
+        Index("ix_sequences_checksum", "checksum"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # plasmid | part | genome
+    name: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str] = mapped_column(Text, default="")
+    accession: Mapped[str] = mapped_column(String(64), default="")
+    topology: Mapped[str] = mapped_column(String(16), default="linear")
+    molecule_type: Mapped[str] = mapped_column(String(16), default="DNA")
+    length: Mapped[int] = mapped_column(Integer)
+    checksum: Mapped[str] = mapped_column(String(64))
+    residues: Mapped[str] = mapped_column(Text)
+    annotations: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    sketch: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    strain_id: Mapped[int | None] = mapped_column(
+        ForeignKey("strains.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    document_id: Mapped[int | None] = mapped_column(
+        ForeignKey("documents.id", ondelete="SET NULL"), nullable=True
+    )
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    features: Mapped[list[FeatureRow]] = relationship(
+        back_populates="sequence", order_by="FeatureRow.position", cascade="all, delete-orphan"
+    )
+
+
+class FeatureRow(Base):
+    """An annotated feature of a stored sequence."""
+
+    __tablename__ = "features"
+    __table_args__ = (Index("ix_features_label", "label"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sequence_id: Mapped[int] = mapped_column(
+        ForeignKey("sequences.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    type: Mapped[str] = mapped_column(String(64))
+    label: Mapped[str] = mapped_column(String(255))
+    start: Mapped[int] = mapped_column(Integer)
+    end: Mapped[int] = mapped_column(Integer)
+    strand: Mapped[int] = mapped_column(Integer)
+    location: Mapped[dict[str, Any]] = mapped_column(JSON)
+    qualifiers: Mapped[list[Any]] = mapped_column(JSON)
+    sequence: Mapped[SequenceRow] = relationship(back_populates="features")
+
+
+class Part(Base):
+    """A standard biological part: a sequence with a role and characterisation values."""
+
+    __tablename__ = "parts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    role: Mapped[str] = mapped_column(String(32), index=True)
+    so_term: Mapped[str] = mapped_column(String(16))
+    description: Mapped[str] = mapped_column(Text, default="")
+    characterisation: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    sequence_id: Mapped[int] = mapped_column(ForeignKey("sequences.id", ondelete="CASCADE"))
+    sequence: Mapped[SequenceRow] = relationship()
+
+
+class Plasmid(Base):
+    """A plasmid of the collection."""
+
+    __tablename__ = "plasmids"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    backbone: Mapped[str] = mapped_column(String(255), default="")
+    resistance: Mapped[str] = mapped_column(String(128), default="")
+    sequence_id: Mapped[int] = mapped_column(ForeignKey("sequences.id", ondelete="CASCADE"))
+    sequence: Mapped[SequenceRow] = relationship()
+
+
+class StrainPlasmid(Base):
+    """A plasmid carried by a strain."""
+
+    __tablename__ = "strain_plasmids"
+
+    strain_id: Mapped[int] = mapped_column(
+        ForeignKey("strains.id", ondelete="CASCADE"), primary_key=True
+    )
+    plasmid_id: Mapped[int] = mapped_column(
+        ForeignKey("plasmids.id", ondelete="RESTRICT"), primary_key=True, index=True
+    )
+
+
+class Document(Base):
+    """An imported file's provenance, and what of it the bank does not model (SBOL3)."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    filename: Mapped[str] = mapped_column(String(512))
+    format: Mapped[str] = mapped_column(String(32))
+    checksum: Mapped[str] = mapped_column(String(64))
+    remainder: Mapped[str] = mapped_column(Text, default="")
+    imported_by: Mapped[str] = mapped_column(String(128))
+    imported_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Site(Base):
+    """A building or campus that holds freezers."""
+
+    __tablename__ = "sites"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+
+
+class Freezer(Base):
+    """A freezer, dewar or cabinet at a site."""
+
+    __tablename__ = "freezers"
+    __table_args__ = (UniqueConstraint("site_id", "name"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="RESTRICT"))
+    name: Mapped[str] = mapped_column(String(128))
+    temperature_c: Mapped[float] = mapped_column(Float, default=-80.0)
+
+
+class Rack(Base):
+    """A rack in a freezer."""
+
+    __tablename__ = "racks"
+    __table_args__ = (UniqueConstraint("freezer_id", "name"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    freezer_id: Mapped[int] = mapped_column(ForeignKey("freezers.id", ondelete="RESTRICT"))
+    name: Mapped[str] = mapped_column(String(128))
+
+
+class Box(Base):
+    """A box of ``rows`` × ``columns`` positions in a rack."""
+
+    __tablename__ = "boxes"
+    __table_args__ = (UniqueConstraint("rack_id", "name"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rack_id: Mapped[int] = mapped_column(ForeignKey("racks.id", ondelete="RESTRICT"))
+    name: Mapped[str] = mapped_column(String(128))
+    rows: Mapped[int] = mapped_column(Integer, default=9)
+    columns: Mapped[int] = mapped_column(Integer, default=9)
+
+
+class Sample(Base):
+    """Vials of one strain (or plasmid) preserved one way, at one box position.
+
+    The unique constraint on (box, row, column) makes it impossible for two
+    samples to share a position, whatever the application does.
+    """
+
+    __tablename__ = "samples"
+    __table_args__ = (
+        UniqueConstraint("box_id", "row", "column", name="uq_samples_position"),
+        CheckConstraint("vials >= 0", name="ck_samples_vials"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    label: Mapped[str] = mapped_column(String(128), unique=True)
+    strain_id: Mapped[int | None] = mapped_column(
+        ForeignKey("strains.id", ondelete="RESTRICT"), nullable=True, index=True
+    )
+    plasmid_id: Mapped[int | None] = mapped_column(
+        ForeignKey("plasmids.id", ondelete="RESTRICT"), nullable=True, index=True
+    )
+    box_id: Mapped[int] = mapped_column(ForeignKey("boxes.id", ondelete="RESTRICT"))
+    row: Mapped[int] = mapped_column(Integer)
+    column: Mapped[int] = mapped_column(Integer)
+    preservation: Mapped[str] = mapped_column(String(32))
+    vials: Mapped[int] = mapped_column(Integer, default=1)
+    prepared_on: Mapped[dt.date] = mapped_column(Date)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class ViabilityTest(Base):
+    """A viability check of a sample (colony count after revival)."""
+
+    __tablename__ = "viability_tests"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sample_id: Mapped[int] = mapped_column(ForeignKey("samples.id", ondelete="CASCADE"), index=True)
+    tested_on: Mapped[dt.date] = mapped_column(Date)
+    viable: Mapped[bool] = mapped_column(Boolean)
+    cfu_per_ml: Mapped[float | None] = mapped_column(Float, nullable=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class Deposit(Base):
+    """A deposit of a strain: public, safe, or patent under the Budapest Treaty."""
+
+    __tablename__ = "deposits"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    strain_id: Mapped[int] = mapped_column(
+        ForeignKey("strains.id", ondelete="RESTRICT"), unique=True
+    )
+    deposit_type: Mapped[str] = mapped_column(String(16))
+    depositor: Mapped[str] = mapped_column(String(255))
+    deposited_on: Mapped[dt.date] = mapped_column(Date)
+    depositor_statement: Mapped[str] = mapped_column(Text, default="")
+    viability_statement: Mapped[str] = mapped_column(Text, default="")
+    patent_reference: Mapped[str] = mapped_column(String(128), default="")
+    last_request_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    restricted_release: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class HistoryEvent(Base):
+    """One versioned write: who changed which entry when, and what changed."""
+
+    __tablename__ = "history"
+    __table_args__ = (Index("ix_history_entity", "entity", "entity_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(128))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

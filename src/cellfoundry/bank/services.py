@@ -1,0 +1,123 @@
+"""The bank's use cases: store, find, change and walk strains, sequences and stock.
+
+:class:`Bank` is the one object interfaces talk to. Each method is one
+transaction: it either stores everything it was given or nothing, and every
+write appends a history event (who, when, what changed).
+
+Examples
+--------
+>>> from cellfoundry.bank.models import StrainRecord
+>>> bank = Bank.open("sqlite://")
+>>> _ = bank.add_strain(StrainRecord("CF-1", "Escherichia coli K-12 MG1655"), actor="curator")
+>>> bank.get_strain("CF-1").genus
+'Escherichia'
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from alembic import command
+from sqlalchemy import create_engine, event
+
+from cellfoundry.bank._rows import (
+    SequenceKind,
+    _alembic_config,
+    _sqlite_pragmas,
+    check_strain,
+    default_url,
+)
+from cellfoundry.bank._sequences import SequencesMixin
+from cellfoundry.bank._stock import StockMixin
+from cellfoundry.bank._strains import StrainsMixin
+from cellfoundry.bank.views import (
+    ImportReport,
+)
+from cellfoundry.core.progress import Progress
+
+__all__ = ["Bank", "SequenceKind", "check_strain", "default_url", "read_and_import"]
+
+
+class Bank(StrainsMixin, SequencesMixin, StockMixin):
+    """The strain, plasmid and parts collection, on SQLite or PostgreSQL.
+
+    Parameters
+    ----------
+    engine
+        A SQLAlchemy engine; use :meth:`open` to make one from a URL.
+    """
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, url: str | None = None, *, migrate: bool = True) -> Bank:
+        """Connect to the bank at ``url`` (default :func:`default_url`), creating it if needed."""
+        url = url or default_url()
+        if url.startswith("postgres://"):
+            url = "postgresql+psycopg://" + url.removeprefix("postgres://")
+        elif url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+        kwargs: dict[str, Any] = {}
+        if url.startswith("sqlite"):
+            if url in ("sqlite://", "sqlite:///:memory:"):
+                from sqlalchemy.pool import StaticPool
+
+                kwargs = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
+            else:
+                kwargs = {"connect_args": {"check_same_thread": False, "timeout": 30}}
+        engine = create_engine(url, **kwargs)
+        if engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", _sqlite_pragmas)
+        bank = cls(engine)
+        if migrate:
+            bank.migrate()
+        return bank
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest Alembic revision."""
+        cfg = _alembic_config()
+        with self.engine.begin() as connection:
+            cfg.attributes["connection"] = connection
+            command.upgrade(cfg, "head")
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()
+
+
+def read_and_import(
+    bank: Bank,
+    path: str | Path,
+    *,
+    kind: SequenceKind | Literal["strain"],
+    actor: str,
+    fmt: str | None = None,
+    strain: str | None = None,
+    role: str | None = None,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Read a file with :mod:`cellfoundry.bank.formats` and import it all-or-nothing."""
+    from cellfoundry.bank import formats
+
+    source = str(path)
+    if kind == "strain":
+        records = formats.read_catalogue(path)
+        return bank.import_strains(records, actor=actor, source=source, progress=progress)
+    fmt = fmt or formats.guess_format(path)
+    remainder = ""
+    if fmt.startswith("sbol3"):
+        doc = formats.sbol3.read_document(path)
+        seqs, remainder = list(doc.records), doc.remainder
+    else:
+        seqs = formats.read(path, fmt)
+    return bank.import_sequences(
+        seqs,
+        kind=kind,
+        actor=actor,
+        source=source,
+        strain=strain,
+        role=role,
+        remainder=remainder,
+        progress=progress,
+    )

@@ -1,0 +1,1 @@
+"""The `cellfoundry` command line (Typer); see `cellfoundry --help`."""

@@ -1,0 +1,22 @@
+"""Pure DNA sequence engines: similarity search (more engines to come).
+
+No database, web or network imports; numpy and scientific libraries only.
+"""
+
+from cellfoundry.dna.similarity import (
+    Hit,
+    KmerIndex,
+    Sketch,
+    align_exhaustive,
+    search,
+    sketch,
+)
+
+__all__ = [
+    "Hit",
+    "KmerIndex",
+    "Sketch",
+    "align_exhaustive",
+    "search",
+    "sketch",
+]
