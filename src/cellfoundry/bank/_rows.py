@@ -212,6 +212,8 @@ def _sequence_row(
             position=i,
             type=f.type,
             label=f.label[:255],
+            label_key=f.label[:255].lower(),
+            gene_key=(f.qualifier("gene") or f.qualifier("locus_tag") or "")[:255].lower(),
             start=f.start,
             end=f.end,
             strand=f.strand,
@@ -383,7 +385,7 @@ def _check_free(
     ).first()
     if taken is not None and taken != label:
         raise ConflictError(
-            f"position {position} of box {path} already holds sample {taken!r}",
+            f"position {chr(64 + row)}{col} of box {path} already holds sample {taken!r}",
             record=label,
             field="position",
         )

@@ -205,9 +205,7 @@ class SequencesMixin(BankBase):
             stmt = select(SequenceRow).where(SequenceRow.kind == kind)
             if text:
                 like = f"%{text.lower()}%"
-                feature_hit = select(FeatureRow.sequence_id).where(
-                    func.lower(FeatureRow.label).like(like)
-                )
+                feature_hit = select(FeatureRow.sequence_id).where(FeatureRow.label_key.like(like))
                 stmt = stmt.where(
                     func.lower(SequenceRow.name).like(like)
                     | func.lower(SequenceRow.description).like(like)
@@ -227,9 +225,7 @@ class SequencesMixin(BankBase):
                         select(Part.sequence_id, Part.role).where(
                             Part.sequence_id.in_([r.id for r in rows])
                         )
-                    )
-                    .tuples()
-                    .all()
+                    ).all()
                 )
             return tuple(_summary(r, roles.get(r.id)) for r in rows), total
 
@@ -282,7 +278,7 @@ class SequencesMixin(BankBase):
         if self._similarity is None:
             index = similarity.KmerIndex()
             missing: list[SequenceRow] = []
-            for sid, blob in s.execute(select(SequenceRow.id, SequenceRow.sketch)).tuples().all():
+            for sid, blob in s.execute(select(SequenceRow.id, SequenceRow.sketch)).all():
                 if blob is None:
                     missing.append(s.get(SequenceRow, sid))  # type: ignore[arg-type]
                 else:
@@ -324,20 +320,16 @@ class SequencesMixin(BankBase):
             meta: dict[int, tuple[str, str, int]] = {}
 
             def fetch(keys: Sequence[int]) -> dict[int, tuple[str, Any]]:
-                rows = (
-                    s.execute(
-                        select(
-                            SequenceRow.id,
-                            SequenceRow.residues,
-                            SequenceRow.topology,
-                            SequenceRow.kind,
-                            SequenceRow.name,
-                            SequenceRow.length,
-                        ).where(SequenceRow.id.in_(list(keys)), SequenceRow.kind.in_(list(kinds)))
-                    )
-                    .tuples()
-                    .all()
-                )
+                rows = s.execute(
+                    select(
+                        SequenceRow.id,
+                        SequenceRow.residues,
+                        SequenceRow.topology,
+                        SequenceRow.kind,
+                        SequenceRow.name,
+                        SequenceRow.length,
+                    ).where(SequenceRow.id.in_(list(keys)), SequenceRow.kind.in_(list(kinds)))
+                ).all()
                 out: dict[int, tuple[str, Any]] = {}
                 for sid, residues, topology, kind, name, length in rows:
                     meta[sid] = (kind, name, length)

@@ -223,9 +223,7 @@ class StockMixin(BankBase):
                     select(Sample.label, Sample.row, Sample.column).where(
                         Sample.box_id == box_row.id
                     )
-                )
-                .tuples()
-                .all()
+                ).all()
             }
 
     # -- deposits ------------------------------------------------------------------------------

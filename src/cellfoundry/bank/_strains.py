@@ -6,14 +6,13 @@ import dataclasses
 from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import Table, func, select, text
+from sqlalchemy.orm import Session, selectinload
 
 from cellfoundry.bank._base import BankBase
 from cellfoundry.bank._rows import (
     _BATCH,
     _EDITABLE,
-    _bind,
     _chunks,
     _deposit_view,
     _insert_many,
@@ -119,9 +118,7 @@ class StrainsMixin(BankBase):
                     dict(
                         s.execute(
                             select(Strain.accession, Strain.id).where(Strain.accession.in_(chunk))
-                        )
-                        .tuples()
-                        .all()
+                        ).all()
                     )
                 )
             for rec in batch:
@@ -138,9 +135,9 @@ class StrainsMixin(BankBase):
             for chunk in _chunks(sorted(plasmid_names), 900):
                 plasmid_ids.update(
                     dict(
-                        s.execute(select(Plasmid.name, Plasmid.id).where(Plasmid.name.in_(chunk)))
-                        .tuples()
-                        .all()
+                        s.execute(
+                            select(Plasmid.name, Plasmid.id).where(Plasmid.name.in_(chunk))
+                        ).all()
                     )
                 )
             for rec in batch:
@@ -152,37 +149,27 @@ class StrainsMixin(BankBase):
                             record=rec.accession,
                             field="plasmid_names",
                         )
-            ids: dict[str, int] = {}
+            ordered = _parents_first(batch, source)
+            ids = dict(
+                zip((r.accession for r in ordered), _reserve_ids(s, len(ordered)), strict=True)
+            )
+            all_ids = {**known_parents, **ids}
             done = 0
-            for chunk in _chunks(batch, _BATCH):
+            for chunk in _chunks(ordered, _BATCH):
                 rows = [
-                    {**_strain_columns(r), "version": 1, "created_at": now, "updated_at": now}
+                    {
+                        **_strain_columns(r),
+                        "id": ids[r.accession],
+                        "parent_id": all_ids[r.parent_accession] if r.parent_accession else None,
+                        "version": 1,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
                     for r in chunk
                 ]
-                result = s.execute(
-                    _STRAINS.insert().returning(
-                        _STRAINS.c.id,
-                        _STRAINS.c.accession,
-                        sort_by_parameter_order=True,
-                    ),
-                    rows,
-                )
-                ids.update({acc: sid for sid, acc in result.tuples()})
+                s.execute(_STRAINS.insert(), rows)
                 done += len(chunk)
                 progress(done, total)
-            all_ids = {**known_parents, **ids}
-            children = [
-                {"b_id": ids[r.accession], "b_parent": all_ids[r.parent_accession]}
-                for r in batch
-                if r.parent_accession
-            ]
-            if children:
-                s.execute(
-                    _STRAINS.update()
-                    .where(_STRAINS.c.id == _bind("b_id"))
-                    .values(parent_id=_bind("b_parent")),
-                    children,
-                )
             _insert_many(
                 s,
                 Modification,
@@ -410,9 +397,7 @@ class StrainsMixin(BankBase):
             if accessions is not None:
                 stmt = stmt.where(Strain.accession.in_(list(accessions)))
             rows = s.scalars(stmt).all()
-            names = (
-                dict(s.execute(select(Strain.id, Strain.accession)).tuples().all()) if rows else {}
-            )
+            names = dict(s.execute(select(Strain.id, Strain.accession)).all()) if rows else {}
             carried: dict[int, list[str]] = {}
             for sid, pname in s.execute(
                 select(StrainPlasmid.strain_id, Plasmid.name).join(
@@ -450,3 +435,47 @@ class StrainsMixin(BankBase):
             )
 
     # -- sequences -----------------------------------------------------------------------------
+
+
+def _parents_first(batch: list[StrainRecord], source: str) -> list[StrainRecord]:
+    """Order a batch so every parent in it comes before its children; refuse cycles."""
+    by_acc = {r.accession: r for r in batch}
+    depth: dict[str, int] = {}
+    for rec in batch:
+        chain: list[str] = []
+        cur: StrainRecord | None = rec
+        while cur is not None and cur.accession not in depth:
+            if cur.accession in chain:
+                raise ValidationError(
+                    "the parent links form a cycle: " + " <- ".join([*chain, cur.accession]),
+                    source=source,
+                    record=cur.accession,
+                    field="parent_accession",
+                )
+            chain.append(cur.accession)
+            cur = by_acc.get(cur.parent_accession) if cur.parent_accession else None
+        base = depth[cur.accession] + 1 if cur is not None else 0
+        for i, acc in enumerate(reversed(chain)):
+            depth[acc] = base + i
+    return sorted(batch, key=lambda r: depth[r.accession])
+
+
+def _reserve_ids(s: Session, n: int) -> list[int]:
+    """Reserve ``n`` strain ids in this transaction.
+
+    PostgreSQL hands them out from the table's sequence (safe under concurrency);
+    SQLite takes its write lock first (a no-op UPDATE), so max(id) cannot move.
+    """
+    if s.get_bind().dialect.name == "postgresql":
+        return list(
+            s.scalars(
+                text(
+                    "SELECT nextval(pg_get_serial_sequence('strains', 'id')) "
+                    "FROM generate_series(1, :n)"
+                ),
+                {"n": n},
+            )
+        )
+    s.execute(text("UPDATE strains SET id = id WHERE 0"))
+    first = int(s.execute(text("SELECT coalesce(max(id), 0) FROM strains")).scalar_one()) + 1
+    return list(range(first, first + n))

@@ -91,6 +91,19 @@ class Strain(Base):
     )
 
 
+class StrainFacet(Base):
+    """How many strains have one combination of facet values (kept by triggers, migration 0002)."""
+
+    __tablename__ = "strain_facets"
+
+    genus: Mapped[str] = mapped_column(String(128), primary_key=True)
+    organism_type: Mapped[str] = mapped_column(String(32), primary_key=True)
+    risk_group: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[str] = mapped_column(String(32), primary_key=True)
+    deposit_type: Mapped[str] = mapped_column(String(16), primary_key=True)  # '' = none
+    n: Mapped[int] = mapped_column(Integer)
+
+
 class OtherAccession(Base):
     """A number of the same strain in another collection (e.g. ``ATCC 47076``)."""
 
@@ -155,7 +168,10 @@ class FeatureRow(Base):
     """An annotated feature of a stored sequence."""
 
     __tablename__ = "features"
-    __table_args__ = (Index("ix_features_label", "label"),)
+    __table_args__ = (
+        Index("ix_features_label_key", "label_key"),
+        Index("ix_features_gene_key", "gene_key"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     sequence_id: Mapped[int] = mapped_column(
@@ -164,6 +180,8 @@ class FeatureRow(Base):
     position: Mapped[int] = mapped_column(Integer)
     type: Mapped[str] = mapped_column(String(64))
     label: Mapped[str] = mapped_column(String(255))
+    label_key: Mapped[str] = mapped_column(String(255))  # lower-case label, for search
+    gene_key: Mapped[str] = mapped_column(String(255), default="")  # lower-case gene or locus tag
     start: Mapped[int] = mapped_column(Integer)
     end: Mapped[int] = mapped_column(Integer)
     strand: Mapped[int] = mapped_column(Integer)

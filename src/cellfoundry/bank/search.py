@@ -19,6 +19,7 @@ from cellfoundry.bank.db import (
     Plasmid,
     SequenceRow,
     Strain,
+    StrainFacet,
     StrainPlasmid,
 )
 from cellfoundry.bank.views import FacetCount, StrainPage, StrainSummary
@@ -54,7 +55,8 @@ def _text_condition(session: Session, words: list[str]) -> ColumnElement[bool]:
             match=match
         )
         return Strain.id.in_(fts.columns(literal_column("rowid")))
-    tsquery = " & ".join(re.sub(r"[^\w]", "", w) + ":*" for w in words if re.sub(r"[^\w]", "", w))
+    pieces = [p for w in words for p in re.split(r"[^\w]+", w) if p]
+    tsquery = " & ".join(f"{p}:*" for p in pieces) or "''"
     return literal_column("strains.search_vector").op("@@")(
         func.to_tsquery(literal_column("'simple'"), tsquery)
     )
@@ -70,30 +72,22 @@ def _conditions(session: Session, q: StrainQuery) -> list[ColumnElement[bool]]:
         conds.append(or_(_text_condition(session, words), Strain.id.in_(other)))
     if q.taxon:
         conds.append(func.lower(Strain.taxon_name).like(q.taxon.lower().replace("%", "") + "%"))
-    if q.genus:
-        conds.append(Strain.genus.in_(q.genus))
-    if q.organism_type:
-        conds.append(Strain.organism_type.in_(q.organism_type))
-    if q.risk_group:
-        conds.append(Strain.risk_group.in_(q.risk_group))
-    if q.status:
-        conds.append(Strain.status.in_(q.status))
-    if q.deposit_type:
-        wanted = [d for d in q.deposit_type if d != "none"]
-        cond = Strain.deposit_type.in_(wanted)
-        conds.append(or_(cond, Strain.deposit_type.is_(None)) if "none" in q.deposit_type else cond)
+    conds.extend(_facet_filters(q, Strain))
     if q.feature:
         label = q.feature.lower()
         on_genome = (
             select(SequenceRow.strain_id)
             .join(FeatureRow, FeatureRow.sequence_id == SequenceRow.id)
-            .where(SequenceRow.strain_id.is_not(None), func.lower(FeatureRow.label) == label)
+            .where(
+                SequenceRow.strain_id.is_not(None),
+                or_(FeatureRow.label_key == label, FeatureRow.gene_key == label),
+            )
         )
         on_plasmid = (
             select(StrainPlasmid.strain_id)
             .join(Plasmid, Plasmid.id == StrainPlasmid.plasmid_id)
             .join(FeatureRow, FeatureRow.sequence_id == Plasmid.sequence_id)
-            .where(func.lower(FeatureRow.label) == label)
+            .where(or_(FeatureRow.label_key == label, FeatureRow.gene_key == label))
         )
         conds.append(or_(Strain.id.in_(on_genome), Strain.id.in_(on_plasmid)))
     if q.parent:
@@ -102,8 +96,60 @@ def _conditions(session: Session, q: StrainQuery) -> list[ColumnElement[bool]]:
     return conds
 
 
+def _facet_filters(
+    q: StrainQuery, table: type[Strain] | type[StrainFacet]
+) -> list[ColumnElement[bool]]:
+    conds: list[ColumnElement[bool]] = []
+    if q.genus:
+        conds.append(table.genus.in_(q.genus))
+    if q.organism_type:
+        conds.append(table.organism_type.in_(q.organism_type))
+    if q.risk_group:
+        conds.append(table.risk_group.in_(q.risk_group))
+    if q.status:
+        conds.append(table.status.in_(q.status))
+    if q.deposit_type:
+        wanted = [d for d in q.deposit_type if d != "none"]
+        if table is StrainFacet:
+            conds.append(
+                table.deposit_type.in_(wanted + ([""] if "none" in q.deposit_type else []))
+            )
+        else:
+            cond = table.deposit_type.in_(wanted)
+            conds.append(
+                or_(cond, table.deposit_type.is_(None)) if "none" in q.deposit_type else cond
+            )
+    return conds
+
+
+def _tally(
+    combos: list[tuple[str, str, int, str, str | None, int]],
+) -> tuple[int, dict[str, tuple[FacetCount, ...]]]:
+    total = 0
+    counts: dict[str, dict[str, int]] = {name: {} for name in FACETS}
+    for *values, n in combos:
+        total += n
+        for name, value in zip(FACETS, values, strict=True):
+            key = "none" if value in (None, "") else str(value)
+            counts[name][key] = counts[name].get(key, 0) + n
+    facets = {
+        name: tuple(
+            FacetCount(v, c)
+            for v, c in sorted(counts[name].items(), key=lambda kv: (-kv[1], kv[0]))[:12]
+            if c > 0
+        )
+        for name in FACETS
+    }
+    return total, facets
+
+
 def search_strains(session: Session, q: StrainQuery) -> StrainPage:
-    """Run a strain search and return one page, the total and the facet counts."""
+    """Run a strain search and return one page, the total and the facet counts.
+
+    A search that filters by facets only reads its total and facet counts from
+    the ``strain_facets`` summary; any other search groups the matching strains
+    by their five facet values in one query.
+    """
     conds = _conditions(session, q)
     where = and_(*conds) if conds else None
     parent = aliased(Strain)
@@ -122,21 +168,36 @@ def search_strains(session: Session, q: StrainQuery) -> StrainPage:
         .limit(q.limit)
         .offset(q.offset)
     )
-    count_stmt = select(func.count()).select_from(Strain)
     if where is not None:
         stmt = stmt.where(where)
-        count_stmt = count_stmt.where(where)
-    items = tuple(StrainSummary(*row) for row in session.execute(stmt).tuples().all())
-    total = session.execute(count_stmt).scalar_one()
-    facets: dict[str, tuple[FacetCount, ...]] = {}
-    if q.facets:
-        for name in FACETS:
-            column = getattr(Strain, name)
-            fstmt = select(column, func.count()).group_by(column).order_by(func.count().desc())
-            if where is not None:
-                fstmt = fstmt.where(where)
-            facets[name] = tuple(
-                FacetCount("none" if value is None else str(value), n)
-                for value, n in session.execute(fstmt.limit(12))
-            )
-    return StrainPage(items=items, total=total, offset=q.offset, limit=q.limit, facets=facets)
+    items = tuple(StrainSummary(*row) for row in session.execute(stmt).all())
+    facet_only = not (q.text.strip() or q.taxon or q.feature or q.parent)
+    if facet_only:
+        combo_stmt = select(
+            StrainFacet.genus,
+            StrainFacet.organism_type,
+            StrainFacet.risk_group,
+            StrainFacet.status,
+            StrainFacet.deposit_type,
+            StrainFacet.n,
+        ).where(StrainFacet.n > 0, *_facet_filters(q, StrainFacet))
+    else:
+        keys = (
+            Strain.genus,
+            Strain.organism_type,
+            Strain.risk_group,
+            Strain.status,
+            Strain.deposit_type,
+        )
+        combo_stmt = select(*keys, func.count()).group_by(*keys)
+        if where is not None:
+            combo_stmt = combo_stmt.where(where)
+    combos = [tuple(row) for row in session.execute(combo_stmt).all()]
+    total, facets = _tally(combos)  # type: ignore[arg-type]
+    return StrainPage(
+        items=items,
+        total=total,
+        offset=q.offset,
+        limit=q.limit,
+        facets=facets if q.facets else {},
+    )

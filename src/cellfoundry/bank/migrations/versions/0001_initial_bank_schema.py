@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 20:17:15.444718
+Create Date: 2026-11-27 20:22:59.790662
 """
 
 from __future__ import annotations
@@ -173,6 +173,8 @@ def upgrade() -> None:
     sa.Column('position', sa.Integer(), nullable=False),
     sa.Column('type', sa.String(length=64), nullable=False),
     sa.Column('label', sa.String(length=255), nullable=False),
+    sa.Column('label_key', sa.String(length=255), nullable=False),
+    sa.Column('gene_key', sa.String(length=255), nullable=False),
     sa.Column('start', sa.Integer(), nullable=False),
     sa.Column('end', sa.Integer(), nullable=False),
     sa.Column('strand', sa.Integer(), nullable=False),
@@ -182,7 +184,8 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('features', schema=None) as batch_op:
-        batch_op.create_index('ix_features_label', ['label'], unique=False)
+        batch_op.create_index('ix_features_gene_key', ['gene_key'], unique=False)
+        batch_op.create_index('ix_features_label_key', ['label_key'], unique=False)
         batch_op.create_index(batch_op.f('ix_features_sequence_id'), ['sequence_id'], unique=False)
 
     op.create_table('parts',
@@ -305,7 +308,8 @@ def downgrade() -> None:
     op.drop_table('parts')
     with op.batch_alter_table('features', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_features_sequence_id'))
-        batch_op.drop_index('ix_features_label')
+        batch_op.drop_index('ix_features_label_key')
+        batch_op.drop_index('ix_features_gene_key')
 
     op.drop_table('features')
     with op.batch_alter_table('strain_other_accessions', schema=None) as batch_op:
@@ -379,7 +383,8 @@ def _create_text_search() -> None:
         doc = " || ' ' || ".join(f"coalesce({c}, '')" for c in _FTS_COLUMNS)
         op.execute(
             "ALTER TABLE strains ADD COLUMN search_vector tsvector "
-            f"GENERATED ALWAYS AS (to_tsvector('simple', {doc})) STORED"
+            "GENERATED ALWAYS AS (to_tsvector('simple', translate("
+            f"{doc}, '-_./', '    '))) STORED"
         )
         op.execute("CREATE INDEX ix_strains_search_vector ON strains USING gin (search_vector)")
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")

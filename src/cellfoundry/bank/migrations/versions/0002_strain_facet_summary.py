@@ -1,0 +1,105 @@
+"""Strain facet summary: counts per combination of facet values, kept by triggers.
+
+Facet counts and totals of searches that filter only by facets (the catalogue's
+browse page, the dashboard) are read from this small table instead of grouping
+every strain, which keeps them fast at a million strains. Triggers on ``strains``
+keep it exact on every insert, update and delete, in the same transaction.
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-11-27
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+_KEY = ("genus", "organism_type", "risk_group", "status", "deposit_type")
+
+
+def _values(prefix: str) -> str:
+    return ", ".join(
+        f"coalesce({prefix}.deposit_type, '')" if c == "deposit_type" else f"{prefix}.{c}"
+        for c in _KEY
+    )
+
+
+def _match(prefix: str) -> str:
+    return " AND ".join(
+        f"deposit_type = coalesce({prefix}.deposit_type, '')"
+        if c == "deposit_type"
+        else f"{c} = {prefix}.{c}"
+        for c in _KEY
+    )
+
+
+def upgrade() -> None:
+    """Create the summary table, fill it, and install the triggers."""
+    op.create_table(
+        "strain_facets",
+        sa.Column("genus", sa.String(128), nullable=False),
+        sa.Column("organism_type", sa.String(32), nullable=False),
+        sa.Column("risk_group", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(32), nullable=False),
+        sa.Column("deposit_type", sa.String(16), nullable=False),
+        sa.Column("n", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint(*_KEY, name="pk_strain_facets"),
+    )
+    cols = ", ".join(_KEY)
+    op.execute(
+        f"INSERT INTO strain_facets ({cols}, n) SELECT genus, organism_type, risk_group, status, "
+        f"coalesce(deposit_type, ''), count(*) FROM strains GROUP BY {cols}"
+    )
+    add = (
+        f"INSERT INTO strain_facets ({cols}, n) VALUES ({_values('NEW')}, 1) "
+        f"ON CONFLICT ({cols}) DO UPDATE SET n = strain_facets.n + 1"
+    )
+    sub = f"UPDATE strain_facets SET n = n - 1 WHERE {_match('OLD')}"
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute(f"CREATE TRIGGER strain_facets_ai AFTER INSERT ON strains BEGIN {add}; END")
+        op.execute(f"CREATE TRIGGER strain_facets_ad AFTER DELETE ON strains BEGIN {sub}; END")
+        changed = " OR ".join(
+            f"OLD.{c} IS NOT NEW.{c}" for c in _KEY
+        )
+        op.execute(
+            f"CREATE TRIGGER strain_facets_au AFTER UPDATE ON strains WHEN {changed} "
+            f"BEGIN {sub}; {add}; END"
+        )
+    else:
+        op.execute(
+            f"""
+            CREATE FUNCTION strain_facets_keep() RETURNS trigger AS $$
+            BEGIN
+              IF TG_OP IN ('DELETE', 'UPDATE') THEN {sub}; END IF;
+              IF TG_OP IN ('INSERT', 'UPDATE') THEN {add}; END IF;
+              RETURN NULL;
+            END $$ LANGUAGE plpgsql
+            """
+        )
+        op.execute(
+            "CREATE TRIGGER strain_facets_keep AFTER INSERT OR DELETE ON strains "
+            "FOR EACH ROW EXECUTE FUNCTION strain_facets_keep()"
+        )
+        changed = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in _KEY)
+        op.execute(
+            "CREATE TRIGGER strain_facets_keep_u AFTER UPDATE ON strains "
+            f"FOR EACH ROW WHEN ({changed}) EXECUTE FUNCTION strain_facets_keep()"
+        )
+
+
+def downgrade() -> None:
+    """Drop the triggers and the summary table."""
+    if op.get_bind().dialect.name == "sqlite":
+        for trigger in ("strain_facets_ai", "strain_facets_ad", "strain_facets_au"):
+            op.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+    else:
+        op.execute("DROP TRIGGER IF EXISTS strain_facets_keep ON strains")
+        op.execute("DROP TRIGGER IF EXISTS strain_facets_keep_u ON strains")
+        op.execute("DROP FUNCTION IF EXISTS strain_facets_keep()")
+    op.drop_table("strain_facets")
