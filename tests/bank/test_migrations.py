@@ -13,7 +13,12 @@ from cellfoundry.bank._rows import _alembic_config
 from cellfoundry.bank.db import Base
 from cellfoundry.bank.services import Bank
 
-_TEXT_SEARCH = {"search_vector", "ix_strains_search_vector", "ix_strains_taxon_trgm", "strains_fts"}
+_TEXT_SEARCH = {
+    "search_vector",
+    "ix_strains_search_vector",
+    "ix_strains_taxon_key_pattern",
+    "strains_fts",
+}
 
 
 def _relevant(diff: Any) -> bool:

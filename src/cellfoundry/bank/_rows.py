@@ -125,6 +125,7 @@ def _strain_columns(record: StrainRecord) -> dict[str, Any]:
     return {
         "accession": record.accession,
         "taxon_name": record.taxon_name,
+        "taxon_key": record.taxon_name.lower()[:255],
         "genus": _genus(record.taxon_name),
         "ncbi_taxid": record.ncbi_taxid,
         "organism_type": record.organism_type,
@@ -145,10 +146,16 @@ def _strain_columns(record: StrainRecord) -> dict[str, Any]:
         "history": record.history,
         "status": record.status,
         "remarks": record.remarks,
+        "other_numbers": " ".join(record.other_accessions),
     }
 
 
-_EDITABLE = frozenset(_strain_columns(StrainRecord("x", "x"))) - {"accession", "genus"}
+_EDITABLE = frozenset(_strain_columns(StrainRecord("x", "x"))) - {
+    "accession",
+    "genus",
+    "taxon_key",
+    "other_numbers",
+}
 
 
 def _strain_record(

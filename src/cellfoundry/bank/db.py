@@ -34,6 +34,9 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+_FACET_KEY = ("genus", "organism_type", "risk_group", "status", "deposit_type")
+
+
 class Base(DeclarativeBase):
     """Declarative base of every bank table."""
 
@@ -46,15 +49,20 @@ class Strain(Base):
     __tablename__ = "strains"
     __table_args__ = (
         CheckConstraint("risk_group BETWEEN 1 AND 4", name="ck_strains_risk_group"),
-        Index("ix_strains_taxon_name", "taxon_name"),
+        Index("ix_strains_taxon_key", "taxon_key"),
         Index("ix_strains_genus", "genus"),
         Index("ix_strains_risk_status", "risk_group", "status"),
         Index("ix_strains_status", "status"),
+        # covering indexes for search (migration 0002)
+        Index("ix_strains_cover_facets", *_FACET_KEY, "accession"),
+        Index("ix_strains_cover_taxon", "taxon_key", *_FACET_KEY, "accession"),
+        Index("ix_strains_cover_id", "id", *_FACET_KEY, "accession"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     accession: Mapped[str] = mapped_column(String(64), unique=True)
     taxon_name: Mapped[str] = mapped_column(String(255))
+    taxon_key: Mapped[str] = mapped_column(String(255), default="")  # lower-case, for prefixes
     genus: Mapped[str] = mapped_column(String(128), default="")
     ncbi_taxid: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     organism_type: Mapped[str] = mapped_column(String(32))
@@ -75,6 +83,7 @@ class Strain(Base):
     history: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(32), default="available")
     remarks: Mapped[str] = mapped_column(Text, default="")
+    other_numbers: Mapped[str] = mapped_column(Text, default="")  # other collections', for search
     parent_id: Mapped[int | None] = mapped_column(
         ForeignKey("strains.id", ondelete="RESTRICT"), nullable=True, index=True
     )

@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session, aliased
 
 from cellfoundry.bank.db import (
     FeatureRow,
-    OtherAccession,
     Plasmid,
     SequenceRow,
     Strain,
@@ -66,12 +65,14 @@ def _conditions(session: Session, q: StrainQuery) -> list[ColumnElement[bool]]:
     conds: list[ColumnElement[bool]] = []
     words = _WORD.findall(q.text.lower())
     if words:
-        other = select(OtherAccession.strain_id).where(
-            func.lower(OtherAccession.accession) == q.text.strip().lower()
-        )
-        conds.append(or_(_text_condition(session, words), Strain.id.in_(other)))
+        conds.append(_text_condition(session, words))
     if q.taxon:
-        conds.append(func.lower(Strain.taxon_name).like(q.taxon.lower().replace("%", "") + "%"))
+        prefix = q.taxon.lower()
+        if session.get_bind().dialect.name == "sqlite":
+            conds.append(and_(Strain.taxon_key >= prefix, Strain.taxon_key < prefix + "\U0010ffff"))
+        else:
+            escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            conds.append(Strain.taxon_key.like(escaped + "%", escape="\\"))
     conds.extend(_facet_filters(q, Strain))
     if q.feature:
         label = q.feature.lower()
@@ -152,25 +153,30 @@ def search_strains(session: Session, q: StrainQuery) -> StrainPage:
     """
     conds = _conditions(session, q)
     where = and_(*conds) if conds else None
-    parent = aliased(Strain)
-    stmt = (
-        select(
-            Strain.accession,
-            Strain.taxon_name,
-            Strain.organism_type,
-            Strain.risk_group,
-            Strain.status,
-            parent.accession,
-            Strain.deposit_type,
-        )
-        .outerjoin(parent, parent.id == Strain.parent_id)
-        .order_by(Strain.accession if q.order == "accession" else Strain.taxon_name)
-        .limit(q.limit)
-        .offset(q.offset)
-    )
+    order = Strain.accession if q.order == "accession" else Strain.taxon_key
+    page = select(Strain.id).order_by(order).limit(q.limit).offset(q.offset)
     if where is not None:
-        stmt = stmt.where(where)
-    items = tuple(StrainSummary(*row) for row in session.execute(stmt).all())
+        page = page.where(where)
+    ids = list(session.scalars(page))
+    items: tuple[StrainSummary, ...] = ()
+    if ids:
+        parent = aliased(Strain)
+        rows = session.execute(
+            select(
+                Strain.id,
+                Strain.accession,
+                Strain.taxon_name,
+                Strain.organism_type,
+                Strain.risk_group,
+                Strain.status,
+                parent.accession,
+                Strain.deposit_type,
+            )
+            .outerjoin(parent, parent.id == Strain.parent_id)
+            .where(Strain.id.in_(ids))
+        ).all()
+        by_id = {row[0]: StrainSummary(*row[1:]) for row in rows}
+        items = tuple(by_id[i] for i in ids)
     facet_only = not (q.text.strip() or q.taxon or q.feature or q.parent)
     if facet_only:
         combo_stmt = select(

@@ -54,6 +54,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('accession', sa.String(length=64), nullable=False),
     sa.Column('taxon_name', sa.String(length=255), nullable=False),
+    sa.Column('taxon_key', sa.String(length=255), nullable=False),
     sa.Column('genus', sa.String(length=128), nullable=False),
     sa.Column('ncbi_taxid', sa.Integer(), nullable=True),
     sa.Column('organism_type', sa.String(length=32), nullable=False),
@@ -74,6 +75,7 @@ def upgrade() -> None:
     sa.Column('history', sa.Text(), nullable=False),
     sa.Column('status', sa.String(length=32), nullable=False),
     sa.Column('remarks', sa.Text(), nullable=False),
+    sa.Column('other_numbers', sa.Text(), nullable=False),
     sa.Column('parent_id', sa.Integer(), nullable=True),
     sa.Column('deposit_type', sa.String(length=16), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
@@ -91,7 +93,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_strains_parent_id'), ['parent_id'], unique=False)
         batch_op.create_index('ix_strains_risk_status', ['risk_group', 'status'], unique=False)
         batch_op.create_index('ix_strains_status', ['status'], unique=False)
-        batch_op.create_index('ix_strains_taxon_name', ['taxon_name'], unique=False)
+        batch_op.create_index('ix_strains_taxon_key', ['taxon_key'], unique=False)
 
     op.create_table('deposits',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -330,7 +332,7 @@ def downgrade() -> None:
     op.drop_table('freezers')
     op.drop_table('deposits')
     with op.batch_alter_table('strains', schema=None) as batch_op:
-        batch_op.drop_index('ix_strains_taxon_name')
+        batch_op.drop_index('ix_strains_taxon_key')
         batch_op.drop_index('ix_strains_status')
         batch_op.drop_index('ix_strains_risk_status')
         batch_op.drop_index(batch_op.f('ix_strains_parent_id'))
@@ -350,7 +352,7 @@ def downgrade() -> None:
 
 _FTS_COLUMNS = (
     "accession", "taxon_name", "genotype", "isolation_source", "country",
-    "locality", "growth_medium", "history", "remarks",
+    "locality", "growth_medium", "history", "remarks", "other_numbers",
 )
 
 
@@ -387,9 +389,8 @@ def _create_text_search() -> None:
             f"{doc}, '-_./', '    '))) STORED"
         )
         op.execute("CREATE INDEX ix_strains_search_vector ON strains USING gin (search_vector)")
-        op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
         op.execute(
-            "CREATE INDEX ix_strains_taxon_trgm ON strains USING gin (lower(taxon_name) gin_trgm_ops)"
+            "CREATE INDEX ix_strains_taxon_key_pattern ON strains (taxon_key text_pattern_ops)"
         )
 
 
@@ -399,6 +400,6 @@ def _drop_text_search() -> None:
             op.execute(f"DROP TRIGGER IF EXISTS {trigger}")
         op.execute("DROP TABLE IF EXISTS strains_fts")
     else:
-        op.execute("DROP INDEX IF EXISTS ix_strains_taxon_trgm")
+        op.execute("DROP INDEX IF EXISTS ix_strains_taxon_key_pattern")
         op.execute("DROP INDEX IF EXISTS ix_strains_search_vector")
         op.execute("ALTER TABLE strains DROP COLUMN IF EXISTS search_vector")

@@ -1,9 +1,14 @@
-"""Strain facet summary: counts per combination of facet values, kept by triggers.
+"""Search accelerators: a facet summary kept by triggers, and covering indexes.
 
 Facet counts and totals of searches that filter only by facets (the catalogue's
 browse page, the dashboard) are read from this small table instead of grouping
 every strain, which keeps them fast at a million strains. Triggers on ``strains``
 keep it exact on every insert, update and delete, in the same transaction.
+
+The covering indexes hold the five facet columns and the accession beside the
+key a search starts from (facet values, taxon name prefix, or the row id that
+full-text search returns), so counting facets and ordering a page of results
+never reads the wide strain rows.
 
 Revision ID: 0002
 Revises: 0001
@@ -39,8 +44,17 @@ def _match(prefix: str) -> str:
     )
 
 
+_COVERING = {
+    "ix_strains_cover_facets": [*_KEY, "accession"],
+    "ix_strains_cover_taxon": ["taxon_key", *_KEY, "accession"],
+    "ix_strains_cover_id": ["id", *_KEY, "accession"],
+}
+
+
 def upgrade() -> None:
-    """Create the summary table, fill it, and install the triggers."""
+    """Create the summary table, fill it, install the triggers, add covering indexes."""
+    for name, columns in _COVERING.items():
+        op.create_index(name, "strains", columns)
     op.create_table(
         "strain_facets",
         sa.Column("genus", sa.String(128), nullable=False),
@@ -94,7 +108,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Drop the triggers and the summary table."""
+    """Drop the covering indexes, the triggers and the summary table."""
+    for name in _COVERING:
+        op.drop_index(name, table_name="strains")
     if op.get_bind().dialect.name == "sqlite":
         for trigger in ("strain_facets_ai", "strain_facets_ad", "strain_facets_au"):
             op.execute(f"DROP TRIGGER IF EXISTS {trigger}")
