@@ -31,10 +31,10 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from catalogue_data import COLUMNS, write_catalogue_csv  # noqa: E402
+from catalogue_data import COLUMNS, write_catalogue_csv
 
-from cellfoundry.bank.search import StrainQuery  # noqa: E402
-from cellfoundry.bank.services import Bank, read_and_import  # noqa: E402
+from cellfoundry.bank.search import StrainQuery
+from cellfoundry.bank.services import Bank, read_and_import
 
 CACHE = Path(__file__).resolve().parent / ".cache"
 
@@ -69,8 +69,18 @@ def bench_import(csv_path: Path, repeat: int) -> tuple[float, float]:
 
 def query_mix(n_strains: int, count: int, seed: int = 7) -> list[StrainQuery]:
     rng = np.random.default_rng(seed)
-    words = ["coli", "subtilis", "Aspergillus", "ldhA", "sediment", "rhizosphere", "yeast",
-             "glutamicum", "ptsG", "compost"]
+    words = [
+        "coli",
+        "subtilis",
+        "Aspergillus",
+        "ldhA",
+        "sediment",
+        "rhizosphere",
+        "yeast",
+        "glutamicum",
+        "ptsG",
+        "compost",
+    ]
     queries: list[StrainQuery] = []
     for i in range(count):
         kind = i % 10
@@ -80,7 +90,9 @@ def query_mix(n_strains: int, count: int, seed: int = 7) -> list[StrainQuery]:
         elif kind == 1:
             queries.append(StrainQuery(text=acc))
         elif kind == 2:
-            queries.append(StrainQuery(text=f"ATCC {100000 + 7 * int(rng.integers(0, n_strains // 7))}"))
+            queries.append(
+                StrainQuery(text=f"ATCC {100000 + 7 * int(rng.integers(0, n_strains // 7))}")
+            )
         elif kind == 3:
             queries.append(StrainQuery(risk_group=(2,), status=("restricted",)))
         elif kind == 4:
@@ -113,6 +125,7 @@ def bench_search(bank: Bank, n_strains: int, count: int) -> tuple[float, float, 
 
 def load_postgres(url: str, n: int) -> Bank:
     from cellfoundry.bank import formats
+    from cellfoundry.bank.formats import catalogue  # noqa: F401  (loads the submodule)
 
     bank = Bank.open(url)
     have = bank.counts().strains
@@ -124,7 +137,7 @@ def load_postgres(url: str, n: int) -> Bank:
     t0 = time.perf_counter()
     batch = []
     done = 0
-    for rec in formats.iter_catalogue(csv_path):
+    for rec in formats.catalogue.iter_catalogue(csv_path):
         batch.append(rec)
         if len(batch) == 100_000:
             bank.import_strains(batch, actor="bench", source=str(csv_path))

@@ -36,24 +36,80 @@ GENERA = [
     ("Klebsiella", "pneumoniae", "bacterium", 2, 573),
     ("Mycobacterium", "tuberculosis", "bacterium", 3, 1773),
 ]
-SOURCES = ["soil", "sewage", "fermented soybean paste", "hot spring", "marine sediment",
-           "human faeces", "plant rhizosphere", "dairy product", "compost", "insect gut"]
+SOURCES = [
+    "soil",
+    "sewage",
+    "fermented soybean paste",
+    "hot spring",
+    "marine sediment",
+    "human faeces",
+    "plant rhizosphere",
+    "dairy product",
+    "compost",
+    "insect gut",
+]
 COUNTRIES = ["CN", "US", "DE", "JP", "GB", "FR", "BR", "IN", "KR", "NL"]
 MEDIA = ["LB", "M9 glucose", "YPD", "BHI", "MRS", "R2A", "PDA", "TSB"]
 ATMOS = ["aerobic", "anaerobic", "microaerophilic", "facultative"]
 SUPPLY = ["freeze-dried", "frozen", "agar", "freeze-dried;frozen"]
 NAGOYA = ["no known restrictions", "documents available", "outside scope", "unknown"]
 STATUS = ["available", "available", "available", "restricted", "not available"]
-MOD_KINDS = ["deletion", "insertion", "point mutation", "plasmid transformation", "adaptive evolution"]
-GENES = ["ldhA", "adhE", "pflB", "ackA", "pta", "poxB", "ptsG", "pykF", "zwf", "gltA",
-         "aceE", "ppc", "pck", "glk", "galP", "sdhA", "fumA", "mdh", "icd", "aceA"]
+MOD_KINDS = [
+    "deletion",
+    "insertion",
+    "point mutation",
+    "plasmid transformation",
+    "adaptive evolution",
+]
+GENES = [
+    "ldhA",
+    "adhE",
+    "pflB",
+    "ackA",
+    "pta",
+    "poxB",
+    "ptsG",
+    "pykF",
+    "zwf",
+    "gltA",
+    "aceE",
+    "ppc",
+    "pck",
+    "glk",
+    "galP",
+    "sdhA",
+    "fumA",
+    "mdh",
+    "icd",
+    "aceA",
+]
 
 COLUMNS = [
-    "accession", "other_accessions", "taxon_name", "ncbi_taxid", "organism_type", "risk_group",
-    "type_strain", "isolation_source", "country", "locality", "latitude", "longitude",
-    "growth_medium", "growth_temperature_c", "atmosphere", "supply_forms", "restrictions",
-    "nagoya", "genotype", "history", "status", "parent_accession", "modifications",
-    "plasmid_names", "remarks",
+    "accession",
+    "other_accessions",
+    "taxon_name",
+    "ncbi_taxid",
+    "organism_type",
+    "risk_group",
+    "type_strain",
+    "isolation_source",
+    "country",
+    "locality",
+    "latitude",
+    "longitude",
+    "growth_medium",
+    "growth_temperature_c",
+    "atmosphere",
+    "supply_forms",
+    "restrictions",
+    "nagoya",
+    "genotype",
+    "history",
+    "status",
+    "parent_accession",
+    "modifications",
+    "plasmid_names",
+    "remarks",
 ]
 
 

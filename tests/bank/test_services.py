@@ -163,10 +163,11 @@ def test_samples_never_share_a_position(bank: Bank) -> None:
     assert bank.box_map(other) == {"A1": "S2", "A2": "S1"}
     assert bank.box_map(box) == {}
     # the database itself refuses a second sample at a position, whatever the application does
-    with bank.engine.begin() as conn, pytest.raises(sa.exc.IntegrityError):
+    with bank.engine.connect() as conn:
         row = conn.execute(
             sa.text("SELECT box_id, row, \"column\" FROM samples WHERE label='S1'")
         ).one()
+    with bank.engine.begin() as conn, pytest.raises(sa.exc.IntegrityError):
         conn.execute(
             sa.text(
                 'INSERT INTO samples (label, box_id, row, "column", preservation, vials, '
@@ -198,7 +199,8 @@ def test_patent_deposit_retention_dates(bank: Bank) -> None:
     assert dep.restricted_release
     view = bank.get_strain("CF-1")
     assert view.record.status == "restricted"
-    assert view.deposit is not None and view.deposit.deposit_type == "patent"
+    assert view.deposit is not None
+    assert view.deposit.deposit_type == "patent"
     with pytest.raises(ConflictError, match="already deposited"):
         bank.deposit(
             "CF-1", deposit_type="safe", depositor="x", deposited_on=dt.date(2021, 1, 1), actor="c"
@@ -213,9 +215,9 @@ def test_text_and_facet_search(bank: Bank) -> None:
     assert bank.search(StrainQuery(text="rfb-50")).total == 1
     assert [s.accession for s in bank.search(StrainQuery(text="subtil")).items] == ["CF-9"]
     page = bank.search(StrainQuery(text="escherichia"))
-    assert dict((f.value, f.count) for f in page.facets["genus"]) == {"Escherichia": 4}
+    assert {f.value: f.count for f in page.facets["genus"]} == {"Escherichia": 4}
     everything = bank.search(StrainQuery())
-    assert dict((f.value, f.count) for f in everything.facets["genus"]) == {
+    assert {f.value: f.count for f in everything.facets["genus"]} == {
         "Escherichia": 4,
         "Bacillus": 1,
     }
@@ -223,7 +225,8 @@ def test_text_and_facet_search(bank: Bank) -> None:
     assert bank.search(StrainQuery(genus=("Bacillus",))).total == 1
     assert bank.search(StrainQuery(taxon="escherichia coli k-12")).total == 4
     paged = bank.search(StrainQuery(limit=2, offset=2))
-    assert paged.total == 5 and [s.accession for s in paged.items] == ["CF-3", "CF-4"]
+    assert paged.total == 5
+    assert [s.accession for s in paged.items] == ["CF-3", "CF-4"]
     assert [s.accession for s in bank.lookup("DSM 18039")] == ["CF-1"]
     assert [s.accession for s in bank.lookup("cf-3")] == ["CF-3"]
     assert bank.lookup("ATCC 1") == ()
@@ -299,18 +302,25 @@ def test_parts_keep_role_and_characterisation(bank: Bank) -> None:
     assert part.so_term == "SO:0000167"
     assert part.characterisation == {"relative_strength": 1.0}
     items, total = bank.list_sequences("part")
-    assert total == 1 and items[0].role == "promoter"
+    assert total == 1
+    assert items[0].role == "promoter"
 
 
 def test_facet_summary_stays_exact_through_every_write(bank: Bank) -> None:
     bank.import_strains(lineage_records(), actor="c")
     bank.update_strain("CF-3", {"risk_group": 2, "status": "restricted"}, actor="c")
     bank.update_strain("CF-9", {"taxon_name": "Priestia megaterium"}, actor="c")
-    bank.deposit("CF-4", deposit_type="safe", depositor="x", deposited_on=dt.date(2024, 1, 1), actor="c")
+    bank.deposit(
+        "CF-4", deposit_type="safe", depositor="x", deposited_on=dt.date(2024, 1, 1), actor="c"
+    )
     with bank.engine.connect() as conn:
         summary = {
             tuple(r[:5]): r[5]
-            for r in conn.execute(sa.text("SELECT genus, organism_type, risk_group, status, deposit_type, n FROM strain_facets WHERE n > 0"))
+            for r in conn.execute(
+                sa.text(
+                    "SELECT genus, organism_type, risk_group, status, deposit_type, n FROM strain_facets WHERE n > 0"
+                )
+            )
         }
         direct = {
             tuple(r[:5]): r[5]
@@ -330,8 +340,14 @@ def test_facet_summary_stays_exact_through_every_write(bank: Bank) -> None:
 
 
 def test_parent_cycle_in_an_import_is_refused(bank: Bank) -> None:
-    a = StrainRecord("CF-A", "E. coli", parent_accession="CF-B", modifications=(Modification("deletion", "x"),))
-    b = StrainRecord("CF-B", "E. coli", parent_accession="CF-A", modifications=(Modification("deletion", "y"),))
-    with pytest.raises(ValidationError, match=r"field 'parent_accession': the parent links form a cycle"):
+    a = StrainRecord(
+        "CF-A", "E. coli", parent_accession="CF-B", modifications=(Modification("deletion", "x"),)
+    )
+    b = StrainRecord(
+        "CF-B", "E. coli", parent_accession="CF-A", modifications=(Modification("deletion", "y"),)
+    )
+    with pytest.raises(
+        ValidationError, match=r"field 'parent_accession': the parent links form a cycle"
+    ):
         bank.import_strains([a, b], actor="c", source="cycle.csv")
     assert bank.counts().strains == 0

@@ -52,7 +52,9 @@ def test_published_seguid_examples() -> None:
 
 def test_validate_dna_names_symbol_and_position() -> None:
     assert validate_dna("acgtryswkmbdhvn") == "ACGTRYSWKMBDHVN"
-    with pytest.raises(InvalidSequenceError, match=r"record 'p1', field 'sequence': invalid base 'U' at position 3"):
+    with pytest.raises(
+        InvalidSequenceError, match=r"record 'p1', field 'sequence': invalid base 'U' at position 3"
+    ):
         validate_dna("ACUG", record="p1")
 
 

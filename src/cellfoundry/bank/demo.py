@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -217,7 +218,7 @@ def load_demo(
     except NotFoundError:
         pass
     else:
-        return f"demo already loaded: {bank.counts()}"
+        return f"demo collection already loaded: {_describe(bank)}"
     genbank_dir = shared_data / "sbol-test-suite" / "GenBank"
     files = sorted(p for p in genbank_dir.glob("*.gb*") if p.is_file())
     steps = len(files) + 6
@@ -230,7 +231,11 @@ def load_demo(
 
     plasmids: list[SequenceRecord] = []
     for path in files:
-        plasmids.extend(formats.read(path, "genbank"))
+        for rec in formats.read(path, "genbank"):
+            # SnapGene exports name every record "Exported File"; the file name is the plasmid's
+            if rec.name.lower().startswith("exported"):
+                rec = dataclasses.replace(rec, name=path.stem)
+            plasmids.append(rec)
         step()
     seen: set[str] = set()
     unique = []
@@ -273,7 +278,15 @@ def load_demo(
     step()
     _deposits(bank, actor)
     step()
-    return f"demo collection loaded: {bank.counts()}"
+    return f"demo collection loaded: {_describe(bank)}"
+
+
+def _describe(bank: Bank) -> str:
+    c = bank.counts()
+    return (
+        f"{c.strains} strains, {c.plasmids} plasmids, {c.parts} parts, {c.genomes} genome, "
+        f"{c.samples} samples, {c.deposits} deposits"
+    )
 
 
 def _level0_parts(bank: Bank, plasmids: list[SequenceRecord], actor: str) -> None:

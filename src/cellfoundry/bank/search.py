@@ -195,7 +195,7 @@ def search_strains(session: Session, q: StrainQuery) -> StrainPage:
             Strain.status,
             Strain.deposit_type,
         )
-        combo_stmt = select(*keys, func.count()).group_by(*keys)
+        combo_stmt = select(*keys, func.count()).group_by(*keys)  # type: ignore[assignment]
         if where is not None:
             combo_stmt = combo_stmt.where(where)
     combos = [tuple(row) for row in session.execute(combo_stmt).all()]

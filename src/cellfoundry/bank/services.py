@@ -34,6 +34,7 @@ from cellfoundry.bank._strains import StrainsMixin
 from cellfoundry.bank.views import (
     ImportReport,
 )
+from cellfoundry.core.errors import ValidationError
 from cellfoundry.core.progress import Progress
 
 __all__ = ["Bank", "SequenceKind", "check_strain", "default_url", "read_and_import"]
@@ -96,11 +97,46 @@ def read_and_import(
     strain: str | None = None,
     role: str | None = None,
     progress: Progress | None = None,
+    display_name: str | None = None,
 ) -> ImportReport:
-    """Read a file with :mod:`cellfoundry.bank.formats` and import it all-or-nothing."""
+    """Read a file with :mod:`cellfoundry.bank.formats` and import it all-or-nothing.
+
+    ``display_name`` is the name errors and the history give the file (an
+    upload's original name rather than its temporary path).
+    """
+    try:
+        return _read_and_import(
+            bank,
+            path,
+            kind=kind,
+            actor=actor,
+            fmt=fmt,
+            strain=strain,
+            role=role,
+            progress=progress,
+            source=display_name or str(path),
+        )
+    except ValidationError as err:
+        if display_name and err.source == str(path):
+            err.source = display_name
+            err.args = (err._render(),)
+        raise
+
+
+def _read_and_import(
+    bank: Bank,
+    path: str | Path,
+    *,
+    kind: SequenceKind | Literal["strain"],
+    actor: str,
+    fmt: str | None,
+    strain: str | None,
+    role: str | None,
+    progress: Progress | None,
+    source: str,
+) -> ImportReport:
     from cellfoundry.bank import formats
 
-    source = str(path)
     if kind == "strain":
         records = formats.read_catalogue(path)
         return bank.import_strains(records, actor=actor, source=source, progress=progress)

@@ -19,6 +19,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.tree import Tree
@@ -68,12 +69,12 @@ def _bank() -> Iterator[Bank]:
     try:
         bank = Bank.open(_State.db)
     except CellfoundryError as err:
-        err_console.print(f"[red]error:[/red] {err}")
+        err_console.print(f"[red]error:[/red] {escape(str(err))}", soft_wrap=True)
         raise typer.Exit(2) from err
     try:
         yield bank
     except CellfoundryError as err:
-        err_console.print(f"[red]error:[/red] {err}")
+        err_console.print(f"[red]error:[/red] {escape(str(err))}", soft_wrap=True)
         raise typer.Exit(1) from err
     finally:
         bank.close()
@@ -133,11 +134,11 @@ def import_(
         result = read_and_import(
             bank,
             path,
-            kind=kind,
+            kind=kind,  # type: ignore[arg-type]
             actor=_actor(),
             fmt=fmt,
             strain=strain,
-            role=role,  # type: ignore[arg-type]
+            role=role,
             progress=report,
         )
     if as_json:
@@ -266,7 +267,8 @@ def show(
             console.print(f"[bold]{record.name}[/bold] {len(record)} bp {record.topology}")
             for f in record.features:
                 console.print(
-                    f"  {f.type:<16} {f.start + 1}..{f.end} {'+' if f.strand >= 0 else '-'} {f.label}"
+                    f"  {f.type:<16} {f.start + 1}..{f.end} "
+                    f"{'+' if f.strand >= 0 else '-'} {f.label}"
                 )
             return
         view = bank.get_strain(accession)
@@ -278,13 +280,18 @@ def show(
         _print_json(data)
         return
     rec = view.record
-    table = Table(show_header=False, title=f"{rec.accession}  {rec.taxon_name}")
-    for key, value in rec.__class__.__dataclass_fields__.items():
-        del value
+    table = Table(show_header=False, title=escape(f"{rec.accession}  {rec.taxon_name}"))
+    for key in rec.__dataclass_fields__:
         shown = getattr(rec, key)
         if shown in ("", (), None):
             continue
-        table.add_row(key, ", ".join(map(str, shown)) if isinstance(shown, tuple) else str(shown))
+        if key == "modifications":
+            text = "; ".join(f"{m.kind} {m.target} {m.description}".strip() for m in shown)
+        elif isinstance(shown, tuple):
+            text = ", ".join(map(str, shown))
+        else:
+            text = str(shown)
+        table.add_row(key, escape(text))
     console.print(table)
     for sample in view.samples:
         console.print(
@@ -298,7 +305,8 @@ def show(
         )
     for e in events:
         console.print(
-            f"  v{e.version} {e.at:%Y-%m-%d %H:%M} {e.actor} {e.action} {json.dumps(e.changes, ensure_ascii=False)}"
+            f"  v{e.version} {e.at:%Y-%m-%d %H:%M} {e.actor} {e.action} "
+            f"{json.dumps(e.changes, ensure_ascii=False)}"
         )
 
 
@@ -330,13 +338,9 @@ def lineage(
     trees: dict[str, Tree] = {}
     root: Tree | None = None
     for node in result.nodes:
-        mods = "; ".join(f"{m.kind} {m.target}".strip() for m in node.modifications)
-        style = "bold" if node.accession == accession else ""
-        label = (
-            f"[{style}]{node.accession}[/{style}] {node.taxon_name}"
-            if style
-            else f"{node.accession} {node.taxon_name}"
-        )
+        mods = escape("; ".join(f"{m.kind} {m.target}".strip() for m in node.modifications))
+        name = f"{escape(node.accession)} {escape(node.taxon_name)}"
+        label = f"[bold]{name}[/bold]" if node.accession == accession else name
         label += f"  [dim]{mods}[/dim]" if mods else ""
         parent = trees.get(node.parent_accession or "") if node.parent_accession in nodes else None
         tree = parent.add(label) if parent is not None else Tree(label)

@@ -48,7 +48,7 @@ def validate_dna(seq: str, *, record: str | None = None) -> str:
     >>> validate_dna("ACGU")
     Traceback (most recent call last):
     ...
-    cellfoundry.core.errors.InvalidSequenceError: field 'sequence': invalid base 'U' at position 4...
+    cellfoundry.core.errors.InvalidSequenceError: field 'sequence': invalid base 'U' ...
     """
     from cellfoundry.core.errors import InvalidSequenceError
 
@@ -139,7 +139,9 @@ class FeatureSpan:
 
     def __repr__(self) -> str:
         sign = {1: "+", -1: "-", 0: "?"}[self.strand]
-        return f"{'<' if self.partial_start else ''}{self.start}..{self.end}{'>' if self.partial_end else ''}({sign})"
+        left = "<" if self.partial_start else ""
+        right = ">" if self.partial_end else ""
+        return f"{left}{self.start}..{self.end}{right}({sign})"
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ No database, web or network imports; numpy and scientific libraries only.
 from cellfoundry.dna.similarity import (
     Hit,
     KmerIndex,
+    SeedChain,
     Sketch,
     align_exhaustive,
     search,
@@ -15,6 +16,7 @@ from cellfoundry.dna.similarity import (
 __all__ = [
     "Hit",
     "KmerIndex",
+    "SeedChain",
     "Sketch",
     "align_exhaustive",
     "search",

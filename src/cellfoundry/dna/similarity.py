@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Final, Literal
@@ -42,9 +42,11 @@ from cellfoundry.core.sequence import Topology, reverse_complement, validate_dna
 from cellfoundry.dna._kmers import (
     DEFAULT_K,
     DEFAULT_WINDOW,
+    LINK,
     KmerIndex,
+    SeedChain,
     Sketch,
-    query_kmers,
+    has_kmers,
     sketch,
 )
 
@@ -56,11 +58,13 @@ __all__ = [
     "DEFAULT_WINDOW",
     "GAP_EXTEND",
     "GAP_OPEN",
+    "LINK",
     "MATCH_SCORE",
     "MISMATCH_SCORE",
     "Fetch",
     "Hit",
     "KmerIndex",
+    "SeedChain",
     "Sketch",
     "align_exhaustive",
     "search",
@@ -84,8 +88,12 @@ DEFAULT_MIN_SCORE: Final = 50
 scores at most about 40 by chance (Karlin-Altschul, lambda 0.625, K 0.41)."""
 
 _ALPHABET: Final = "ACGTRYSWKMBDHVN"
-_BATCH: Final = 256  # targets per alignment task
+_BATCH: Final = 512  # targets fetched and aligned at a time by the exhaustive paths
+_PAD: Final = 64  # diagonals added on each side of a chain's window
+_VERIFY_EXTRA: Final = 20  # targets beyond `top` re-aligned whole after the window stage
 StrandSign = Literal[1, -1]
+_STRANDS: Final[tuple[StrandSign, StrandSign]] = (1, -1)
+_Item = tuple[int, StrandSign, str]  # key, strand of the query, target sequence
 Fetch = Callable[[Sequence[int]], Mapping[int, tuple[str, Topology]]]
 """Returns the sequence and topology of each requested key (missing keys are skipped)."""
 
@@ -145,11 +153,12 @@ def search(
     index
         The prefilter over the bank's sketches.
     fetch
-        Returns ``{key: (sequence, topology)}`` for the candidate keys.
+        Returns ``{key: (sequence, topology)}`` for the requested keys; keys
+        it leaves out (deleted meanwhile) are skipped.
     top
         Number of hits to return.
     candidates
-        Number of prefilter candidates to align.
+        Number of seed chains (entry and strand) the prefilter passes on.
     min_identity
         Drop hits whose alignment identity is lower.
     min_score
@@ -157,7 +166,7 @@ def search(
     threads
         Aligner threads; 0 uses every available CPU.
     progress
-        Called with ``(done, total)`` target-strand alignments.
+        Called with ``(done, total)`` alignments; ``total`` may grow.
 
     Returns
     -------
@@ -167,15 +176,18 @@ def search(
     Raises
     ------
     ValidationError
-        If the query is empty.
+        If the query is empty or a fetched topology is unknown.
     InvalidSequenceError
         If the query or a fetched target holds a non-IUPAC symbol.
 
     Notes
     -----
-    A query with no valid k-mer (shorter than ``index.k`` or all ambiguity
-    codes) cannot use the prefilter; it is aligned to every entry of the
-    index, fetched in batches, unless ``min_score`` is out of its reach.
+    The candidates' windows are aligned first; the ``top + 20`` best targets
+    are then aligned whole on both strands, so their scores are those of
+    :func:`align_exhaustive`. A query with no k-mer of plain bases (shorter
+    than ``index.k``, or ambiguity codes throughout) cannot use the
+    prefilter: it is aligned to every entry of the index, fetched in batches,
+    unless ``min_score`` is beyond its reach anyway.
 
     Examples
     --------
@@ -187,32 +199,54 @@ def search(
     >>> for key, (seq, topology) in bank.items():
     ...     index.add(key, sketch(seq, topology))
     >>> query = reverse_complement("GAACTTTTCACTGGAGTTGTCCCAATTCTTG")
-    >>> hits = search(query, index, lambda keys: {k: bank[k] for k in keys}, min_score=20)
-    >>> hits[0].key, hits[0].score, hits[0].strand, hits[0].identity
-    (1, 62, -1, 1.0)
+    >>> search(query, index, lambda keys: {k: bank[k] for k in keys}, min_score=20)
+    [Hit(key=1, score=62, -, query 0..31, target 26..57, identity 1.000, coverage 1.000)]
     """
     q = _prepare_query(query)
     if MATCH_SCORE * len(q) < min_score:
         return []
-    report = progress or NullProgress()
-    if query_kmers(q, k=index.k).size == 0:
-        keys = sorted(index)
-        batches: Iterable[Mapping[int, tuple[str, Topology]]] = (
-            fetch(keys[i : i + _BATCH]) for i in range(0, len(keys), _BATCH)
+    with _Aligner(q, threads, progress) as aligner:
+        if not has_kmers(q, index.k):
+            keys = sorted(index)
+            best: dict[int, tuple[int, StrandSign]] = {}
+            aligner.expect(2 * len(keys))
+            for i in range(0, len(keys), _BATCH):
+                batch = _checked(fetch(keys[i : i + _BATCH]))
+                best.update(aligner.best(_whole(batch, len(q))))
+            return _finish(
+                aligner, best, fetch, top=top, min_identity=min_identity, min_score=min_score
+            )
+
+        chains = index.chains(
+            q, limit=candidates, scores=(MATCH_SCORE, MISMATCH_SCORE, GAP_OPEN, GAP_EXTEND)
         )
-        scored = _score(q, batches, len(keys), threads=threads, progress=report)
-        return _finish(q, scored, fetch, top=top, min_identity=min_identity, min_score=min_score)
-    keys = [key for key, _ in index.candidates(q, limit=candidates)]
-    targets = dict(fetch(keys)) if keys else {}
-    scored = _score(q, [targets], len(targets), threads=threads, progress=report)
-    return _finish(
-        q,
-        scored,
-        lambda ks: {k: targets[k] for k in ks},
-        top=top,
-        min_identity=min_identity,
-        min_score=min_score,
-    )
+        targets = _checked(fetch(sorted({c.key for c in chains})))
+        windows = [
+            (c.key, c.strand, _window(*targets[c.key], c, len(q)))
+            for c in chains
+            if c.key in targets
+        ]
+        aligner.expect(len(windows) + 2 * min(len(targets), top + _VERIFY_EXTRA))
+        by_window = aligner.best(windows)
+        ranked = sorted(by_window, key=lambda key: (-by_window[key][0], key))
+        verified: dict[int, tuple[int, StrandSign]] = {}
+        hits: list[Hit] = []
+        size = top + _VERIFY_EXTRA
+        while ranked:
+            chunk, ranked = ranked[:size], ranked[size:]
+            verified.update(aligner.best(_whole({k: targets[k] for k in chunk}, len(q))))
+            hits = _finish(
+                aligner,
+                verified,
+                lambda ks: {k: targets[k] for k in ks},
+                top=top,
+                min_identity=min_identity,
+                min_score=min_score,
+            )
+            if len(hits) >= top:
+                break
+            aligner.expect(2 * min(len(ranked), size))
+        return hits
 
 
 def align_exhaustive(
@@ -239,18 +273,20 @@ def align_exhaustive(
     q = _prepare_query(query)
     if MATCH_SCORE * len(q) < min_score:
         return []
-    report = progress or NullProgress()
     items = list(targets.items())
-    batches = (dict(items[i : i + _BATCH]) for i in range(0, len(items), _BATCH))
-    scored = _score(q, batches, len(items), threads=threads, progress=report)
-    return _finish(
-        q,
-        scored,
-        lambda ks: {k: targets[k] for k in ks},
-        top=top,
-        min_identity=min_identity,
-        min_score=min_score,
-    )
+    with _Aligner(q, threads, progress) as aligner:
+        aligner.expect(2 * len(items))
+        best: dict[int, tuple[int, StrandSign]] = {}
+        for i in range(0, len(items), _BATCH):
+            best.update(aligner.best(_whole(_checked(dict(items[i : i + _BATCH])), len(q))))
+        return _finish(
+            aligner,
+            best,
+            lambda ks: {k: targets[k] for k in ks},
+            top=top,
+            min_identity=min_identity,
+            min_score=min_score,
+        )
 
 
 def _prepare_query(query: str) -> str:
@@ -259,20 +295,18 @@ def _prepare_query(query: str) -> str:
     return validate_dna(query, record="query")
 
 
-def _aligner() -> pyopal.Aligner:
-    ambiguous = _ALPHABET[4:]
-    rows = [
-        [
-            AMBIGUOUS_SCORE
-            if a in ambiguous or b in ambiguous
-            else (MATCH_SCORE if a == b else MISMATCH_SCORE)
-            for b in _ALPHABET
-        ]
-        for a in _ALPHABET
-    ]
-    matrix = ScoringMatrix(rows, alphabet=_ALPHABET, name="cellfoundry-dna")
-    # Opal charges gap_open for the first base of a gap and gap_extend for each further one.
-    return pyopal.Aligner(matrix, gap_open=GAP_OPEN + GAP_EXTEND, gap_extend=GAP_EXTEND)
+def _checked(targets: Mapping[int, tuple[str, str]]) -> dict[int, tuple[str, Topology]]:
+    """Return the targets upper-cased, or raise on a bad symbol or topology."""
+    out: dict[int, tuple[str, Topology]] = {}
+    for key, (seq, topology) in targets.items():
+        if topology not in ("linear", "circular"):
+            raise ValidationError(
+                f"topology must be 'linear' or 'circular', got {topology!r}",
+                record=str(key),
+                field="topology",
+            )
+        out[key] = (validate_dna(seq, record=str(key)), topology)  # type: ignore[assignment]
+    return out
 
 
 def _extend(target: str, topology: Topology, query_length: int) -> str:
@@ -289,6 +323,29 @@ def _extend(target: str, topology: Topology, query_length: int) -> str:
     return target + target[: min(len(target) - 1, span - 1)]
 
 
+def _whole(targets: Mapping[int, tuple[str, Topology]], query_length: int) -> list[_Item]:
+    """Both strands of whole targets (extended across the origin if circular)."""
+    return [
+        (key, strand, _extend(seq, topology, query_length))
+        for key, (seq, topology) in targets.items()
+        if seq
+        for strand in _STRANDS
+    ]
+
+
+def _window(target: str, topology: Topology, chain: SeedChain, query_length: int) -> str:
+    """Return the part of ``target`` where the query, placed along the chain, would align."""
+    n = len(target)
+    low = chain.offset_low - _PAD
+    high = chain.offset_high + query_length + _PAD
+    if topology == "circular":
+        if high - low >= n:
+            return _extend(target, topology, query_length)
+        low %= n
+        return (target + target)[low : low + high - (chain.offset_low - _PAD)]
+    return target[max(low, 0) : max(min(high, n), 0)]
+
+
 def _threads(threads: int) -> int:
     if threads > 0:
         return threads
@@ -298,71 +355,83 @@ def _threads(threads: int) -> int:
         return os.cpu_count() or 1
 
 
-def _check_topology(key: int, topology: str) -> Topology:
-    if topology not in ("linear", "circular"):
-        raise ValidationError(
-            f"topology must be 'linear' or 'circular', got {topology!r}",
-            record=str(key),
-            field="topology",
-        )
-    return "circular" if topology == "circular" else "linear"
+class _Aligner:
+    """Smith-Waterman of one query (both strands) against many targets, on a thread pool."""
 
+    def __init__(self, query: str, threads: int, progress: Progress | None) -> None:
+        self.query = query
+        self.queries: dict[StrandSign, str] = {1: query, -1: reverse_complement(query)}
+        self.workers = _threads(threads)
+        self.progress = progress or NullProgress()
+        self.done = 0
+        self.total = 0
+        ambiguous = _ALPHABET[4:]
+        rows = [
+            [
+                AMBIGUOUS_SCORE
+                if a in ambiguous or b in ambiguous
+                else (MATCH_SCORE if a == b else MISMATCH_SCORE)
+                for b in _ALPHABET
+            ]
+            for a in _ALPHABET
+        ]
+        matrix = ScoringMatrix(rows, alphabet=_ALPHABET, name="cellfoundry-dna")
+        # Opal charges gap_open for the first base of a gap and gap_extend for each further one
+        self.opal = pyopal.Aligner(matrix, gap_open=GAP_OPEN + GAP_EXTEND, gap_extend=GAP_EXTEND)
+        self.pool = ThreadPoolExecutor(max_workers=self.workers)
 
-def _score(
-    query: str,
-    batches: Iterable[Mapping[int, tuple[str, Topology]]],
-    total: int,
-    *,
-    threads: int,
-    progress: Progress,
-) -> list[tuple[int, int, StrandSign]]:
-    """Return ``(score, key, strand)`` of the best strand of every target."""
-    aligner = _aligner()
-    strands: tuple[tuple[StrandSign, str], ...] = ((1, query), (-1, reverse_complement(query)))
-    workers = _threads(threads)
-    scored: list[tuple[int, int, StrandSign]] = []
-    done = 0
-    progress(0, 2 * total)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for batch in batches:
-            keys: list[int] = []
-            sequences: list[str] = []
-            for key, (seq, topology) in batch.items():
-                top = _check_topology(key, topology)
-                target = validate_dna(seq, record=str(key))
-                if target:
-                    keys.append(key)
-                    sequences.append(_extend(target, top, len(query)))
+    def __enter__(self) -> _Aligner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.pool.shutdown()
+
+    def expect(self, alignments: int) -> None:
+        """Announce ``alignments`` more alignments to the progress callback."""
+        self.total += alignments
+        self.progress(self.done, self.total)
+
+    def best(self, items: Sequence[_Item]) -> dict[int, tuple[int, StrandSign]]:
+        """Return the best ``(score, strand)`` per key; a tie goes to the plus strand."""
+        tasks = []
+        for strand in _STRANDS:
+            keys = [key for key, s, seq in items if s == strand and seq]
             if not keys:
-                done += 2 * len(batch)
-                progress(done, 2 * total)
                 continue
-            database = pyopal.Database(sequences, alphabet=aligner.alphabet)
-            step = max(1, -(-len(keys) // workers))
-            tasks = [(strand, q, s) for strand, q in strands for s in range(0, len(keys), step)]
-            best: dict[int, tuple[int, StrandSign]] = {}
-            results = pool.map(
-                lambda t: (
-                    t[0],
-                    aligner.align(t[1], database, mode="score", start=t[2], end=t[2] + step),
-                ),
-                tasks,
+            database = pyopal.Database(
+                [seq for _, s, seq in items if s == strand and seq], alphabet=self.opal.alphabet
             )
-            for strand, hits in results:
-                for hit in hits:
-                    key = keys[hit.target_index]
-                    previous = best.get(key)
-                    if previous is None or hit.score > previous[0]:
-                        best[key] = (hit.score, strand)
-                done += len(hits)
-                progress(min(done, 2 * total), 2 * total)
-            scored.extend((score, key, strand) for key, (score, strand) in best.items())
-    return scored
+            step = -(-len(keys) // self.workers)
+            tasks.extend((strand, keys, database, i, i + step) for i in range(0, len(keys), step))
+        best: dict[int, tuple[int, StrandSign]] = {}
+        for strand, results in self.pool.map(self._run, tasks):
+            for key, score in results:
+                previous = best.get(key)
+                if previous is None or (score, strand) > previous:
+                    best[key] = (score, strand)
+            self.done += len(results)
+            self.progress(self.done, max(self.total, self.done))
+        return best
+
+    def _run(
+        self, task: tuple[StrandSign, list[int], pyopal.Database, int, int]
+    ) -> tuple[StrandSign, list[tuple[int, int]]]:
+        strand, keys, database, start, end = task
+        results = self.opal.align(
+            self.queries[strand], database, mode="score", start=start, end=end
+        )
+        return strand, [(keys[r.target_index], r.score) for r in results]
+
+    def full(self, strand: StrandSign, sequences: list[str]) -> list[pyopal.FullResult]:
+        """Align with traceback; results in the order of ``sequences``."""
+        database = pyopal.Database(sequences, alphabet=self.opal.alphabet)
+        results = self.opal.align(self.queries[strand], database, mode="full")
+        return sorted(results, key=lambda r: r.target_index)
 
 
 def _finish(
-    query: str,
-    scored: list[tuple[int, int, StrandSign]],
+    aligner: _Aligner,
+    best: Mapping[int, tuple[int, StrandSign]],
     lookup: Fetch,
     *,
     top: int,
@@ -371,29 +440,28 @@ def _finish(
 ) -> list[Hit]:
     """Re-align the best-scoring targets with traceback and build the hits."""
     ranked = sorted(
-        (s for s in scored if s[0] > 0 and s[0] >= min_score), key=lambda s: (-s[0], s[1])
+        (
+            (score, key, strand)
+            for key, (score, strand) in best.items()
+            if score >= max(min_score, 1)
+        ),
+        key=lambda s: (-s[0], s[1]),
     )
-    aligner = _aligner()
+    length = len(aligner.query)
     hits: list[Hit] = []
     start = 0
     while len(hits) < top and start < len(ranked):
         chunk = ranked[start : start + top - len(hits)]
         start += len(chunk)
-        targets = lookup([key for _, key, _ in chunk])
+        targets = _checked(lookup([key for _, key, _ in chunk]))
         found: dict[int, Hit] = {}
-        for strand in (1, -1):
+        for strand in _STRANDS:
             group = [(score, key) for score, key, s in chunk if s == strand and key in targets]
             if not group:
                 continue
-            q = query if strand == 1 else reverse_complement(query)
-            sequences = [
-                _extend(validate_dna(targets[key][0]), targets[key][1], len(query))
-                for _, key in group
-            ]
-            database = pyopal.Database(sequences, alphabet=aligner.alphabet)
-            for result in aligner.align(q, database, mode="full"):
-                score, key = group[result.target_index]
-                found[key] = _hit(key, score, strand, result, len(query), len(targets[key][0]))
+            sequences = [_extend(*targets[key], length) for _, key in group]
+            for (score, key), result in zip(group, aligner.full(strand, sequences), strict=True):
+                found[key] = _hit(key, score, strand, result, length, len(targets[key][0]))
         for _, key, _ in chunk:
             hit = found.get(key)
             if hit is not None and hit.identity >= min_identity:

@@ -1,0 +1,80 @@
+"""The composition root: the one place where the bank is opened and the app is wired.
+
+``create_app(db_url)`` opens the :class:`~cellfoundry.bank.services.Bank`,
+mounts the JSON API under ``/api``, the web pages at ``/`` and their static
+files at ``/static``. The OpenAPI document is ``/openapi.json``; ``/docs`` is
+its reference page, served without any CDN (the machine may be offline).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import resources
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from cellfoundry import __version__
+from cellfoundry.api.errors import install_error_handlers
+from cellfoundry.api.routes import api_router
+from cellfoundry.bank.services import Bank
+from cellfoundry.web.routes import router as web_router
+
+__all__ = ["create_app"]
+
+_DESCRIPTION = """\
+The strain, plasmid and parts bank of cellfoundry.
+
+Errors are JSON objects `{"detail", "source", "record", "field"}`: 404 for a
+missing record, 409 for a write that collides with stored state (a duplicate
+accession, an occupied freezer position), 422 for a value that breaks a rule.
+Writes are recorded in the history under the `X-Cellfoundry-Actor` header.
+"""
+
+
+def create_app(db_url: str | None = None, *, bank: Bank | None = None) -> FastAPI:
+    """Build the web app and HTTP API on a bank.
+
+    Parameters
+    ----------
+    db_url
+        Database URL; default ``$CELLFOUNDRY_DATABASE_URL`` or ``./cellfoundry.db``.
+    bank
+        An open bank to serve instead (the caller keeps ownership and closes it).
+
+    Returns
+    -------
+    FastAPI
+        The application; the bank is ``app.state.bank``.
+    """
+    owned = bank is None
+    the_bank = Bank.open(db_url) if bank is None else bank
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owned:
+            the_bank.close()
+
+    app = FastAPI(
+        title="cellfoundry",
+        version=__version__,
+        description=_DESCRIPTION,
+        openapi_url="/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+        openapi_tags=[
+            {"name": "strains", "description": "Strains, their lineage and history."},
+            {"name": "sequences", "description": "Plasmids, parts, export, search, import."},
+            {"name": "stock", "description": "Samples in freezers, and deposits."},
+        ],
+    )
+    app.state.bank = the_bank
+    install_error_handlers(app)
+    app.include_router(api_router, prefix="/api")
+    app.include_router(web_router)
+    static = resources.files("cellfoundry.web").joinpath("static")
+    app.mount("/static", StaticFiles(directory=str(static)), name="static")
+    return app

@@ -1,0 +1,14 @@
+"""The API's routers, one per area of the bank."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from cellfoundry.api.routes import sequences, stock, strains
+
+__all__ = ["api_router"]
+
+api_router = APIRouter()
+api_router.include_router(strains.router)
+api_router.include_router(sequences.router)
+api_router.include_router(stock.router)

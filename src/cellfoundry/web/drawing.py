@@ -1,0 +1,778 @@
+"""SVG drawings for the pages: a strain's pedigree and a plasmid's map.
+
+Pure functions from bank views to SVG text; every piece of data is escaped.
+Words the drawings show come from the data or through the ``*_label``
+callables, so the pages can translate them.
+
+Examples
+--------
+>>> from cellfoundry.core.sequence import Feature, FeatureSpan, SequenceRecord
+>>> rec = SequenceRecord(
+...     "pDemo", "ACGT" * 500, "circular",
+...     features=(Feature("CDS", (FeatureSpan(100, 900, 1),), (("label", "bla"),)),),
+... )
+>>> svg = plasmid_map_svg(rec)
+>>> svg.startswith("<svg") and 'data-label="bla"' in svg
+True
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from html import escape
+from typing import Final
+
+from cellfoundry.bank.models import Modification
+from cellfoundry.bank.views import Lineage, LineageNode
+from cellfoundry.core.sequence import Feature, SequenceRecord
+
+__all__ = [
+    "FEATURE_ALIASES",
+    "FEATURE_COLOURS",
+    "feature_colour",
+    "feature_key",
+    "pedigree_svg",
+    "plasmid_map_svg",
+    "short_modification",
+]
+
+#: Fill colours of feature kinds (see :func:`feature_key`).
+FEATURE_COLOURS: Final[dict[str, str]] = {
+    "cds": "#4e79a7",
+    "gene": "#9bb7d4",
+    "mrna": "#a0cbe8",
+    "exon": "#a0cbe8",
+    "intron": "#d3dce6",
+    "promoter": "#59a14f",
+    "tatabox": "#8cd17d",
+    "caatbox": "#8cd17d",
+    "enhancer": "#8cd17d",
+    "regulatory": "#8cd17d",
+    "terminator": "#e15759",
+    "polyasignal": "#ff9d9a",
+    "rbs": "#b07aa1",
+    "5utr": "#d4a6c8",
+    "3utr": "#d4a6c8",
+    "reporigin": "#f28e2b",
+    "orit": "#ffbe7d",
+    "primerbind": "#9c9c9c",
+    "primer": "#9c9c9c",
+    "proteinbind": "#76b7b2",
+    "miscbinding": "#76b7b2",
+    "operator": "#76b7b2",
+    "miscrecomb": "#d37295",
+    "goldengatepar": "#d37295",
+    "sigpeptide": "#edc948",
+    "transitpeptide": "#edc948",
+    "matpeptide": "#edc948",
+    "mutation": "#e15759",
+    "variation": "#e15759",
+    "repeatregion": "#b6992d",
+    "mobileelement": "#79706e",
+    "ncrna": "#86bcb6",
+    "miscfeature": "#bab0ac",
+}
+#: Spellings of the same feature kind found in real GenBank files.
+FEATURE_ALIASES: Final[dict[str, str]] = {
+    "replicationori": "reporigin",
+    "origin": "reporigin",
+    "ori": "reporigin",
+    "originofreplication": "reporigin",
+    "ribosomebindingsite": "rbs",
+    "signalpeptide": "sigpeptide",
+    "primerbindingsite": "primerbind",
+    "5utr": "5utr",
+    "fiveprimeutr": "5utr",
+    "threeprimeutr": "3utr",
+    "engineeredregion": "miscfeature",
+}
+_OTHER_COLOUR: Final = "#c7c7c7"
+
+Href = Callable[[str], str]
+Label = Callable[[str], str]
+
+
+def _identity(text: str) -> str:
+    return text
+
+
+def feature_key(feature_type: str) -> str:
+    """Return the kind of a feature type, however a file spells it.
+
+    Examples
+    --------
+    >>> feature_key("Misc._Feature"), feature_key("Replication_ori"), feature_key("5'_UTR")
+    ('miscfeature', 'reporigin', '5utr')
+    """
+    key = "".join(ch for ch in feature_type.lower() if ch.isalnum())
+    return FEATURE_ALIASES.get(key, key)
+
+
+def feature_colour(feature_type: str) -> str:
+    """Return the fill colour of a feature type.
+
+    Examples
+    --------
+    >>> feature_colour("CDS")
+    '#4e79a7'
+    """
+    return FEATURE_COLOURS.get(feature_key(feature_type), _OTHER_COLOUR)
+
+
+def _text_width(text: str, size: float) -> float:
+    """Estimate the rendered width of ``text`` in a sans-serif font of ``size`` px."""
+    width = 0.0
+    for ch in text:
+        if ord(ch) >= 0x2E80:
+            width += 1.0
+        elif ch in "il.,:;|!'[]()":
+            width += 0.3
+        elif ch.isupper() or ch in "mwMW":
+            width += 0.68
+        else:
+            width += 0.55
+    return width * size
+
+
+def _fit(text: str, size: float, max_width: float) -> str:
+    """Shorten ``text`` with an ellipsis until it fits ``max_width``."""
+    if _text_width(text, size) <= max_width:
+        return text
+    while text and _text_width(text + "…", size) > max_width:
+        text = text[:-1]
+    return text.rstrip() + "…"
+
+
+def _a(value: object) -> str:
+    return escape(str(value), quote=True)
+
+
+def _num(value: float) -> str:
+    return f"{value:.1f}".rstrip("0").rstrip(".")
+
+
+# -----------------------------------------------------------------------------------------------
+# Pedigree
+
+
+def short_modification(mod: Modification, kind_label: Label = _identity) -> str:
+    """Return the compact genetic notation of a modification, for an edge label.
+
+    Examples
+    --------
+    >>> short_modification(Modification("deletion", "ldhA"))
+    'ΔldhA'
+    >>> short_modification(Modification("plasmid transformation", "pUC19"))
+    '[pUC19]'
+    >>> short_modification(Modification("adaptive evolution"))
+    'adaptive evolution'
+    """
+    target = mod.target.strip()
+    if not target:
+        return kind_label(mod.kind)
+    if mod.kind == "deletion":
+        return target if target.startswith(("Δ", "∆")) else f"Δ{target}"
+    if mod.kind == "insertion":
+        return target if "::" in target or target.startswith("+") else f"+{target}"
+    if mod.kind == "plasmid transformation":
+        return f"[{target}]"
+    if mod.kind == "adaptive evolution":
+        return f"⟳{target}"
+    return target
+
+
+@dataclass(slots=True)
+class _Placed:
+    node: LineageNode
+    x: float = 0.0
+    y: float = 0.0
+
+
+_NODE_W: Final = 176.0
+_NODE_H: Final = 44.0
+_SLOT_W: Final = 196.0
+_LEVEL_H: Final = 104.0
+_MARGIN: Final = 16.0
+
+
+def pedigree_svg(
+    lineage: Lineage,
+    *,
+    href: Href | None = None,
+    kind_label: Label = _identity,
+    title: str = "",
+) -> str:
+    """Draw a strain's pedigree top-down, root first, with modifications on the edges.
+
+    Parameters
+    ----------
+    lineage
+        The pedigree from :meth:`cellfoundry.bank.services.Bank.lineage`.
+    href
+        The link of a strain's page; default ``/strains/<accession>``.
+    kind_label
+        Names a modification kind (for tooltips and edges without a target).
+    title
+        An accessible title for the drawing.
+
+    Returns
+    -------
+    str
+        An ``<svg>`` element; each strain is a ``<g class="node">`` inside a link,
+        the current strain has the class ``current``.
+
+    Examples
+    --------
+    >>> from cellfoundry.bank.views import Lineage, LineageNode
+    >>> root = LineageNode("CF-1", "Escherichia coli", None, 0, (), "available")
+    >>> kid = LineageNode(
+    ...     "CF-2", "Escherichia coli", "CF-1", 1,
+    ...     (Modification("deletion", "ldhA"),), "available",
+    ... )
+    >>> svg = pedigree_svg(Lineage("CF-2", (root, kid), ()))
+    >>> 'data-accession="CF-1"' in svg and "ΔldhA" in svg and 'class="node current"' in svg
+    True
+    """
+    link = href or (lambda acc: f"/strains/{acc}")
+    nodes = lineage.nodes
+    if not nodes:
+        return '<svg xmlns="http://www.w3.org/2000/svg" width="0" height="0"></svg>'
+    known = {n.accession for n in nodes}
+    children: dict[str | None, list[LineageNode]] = {}
+    for node in nodes:
+        parent = node.parent_accession if node.parent_accession in known else None
+        children.setdefault(parent, []).append(node)
+    placed: dict[str, _Placed] = {}
+    next_slot = [0]
+    min_depth = min(n.depth for n in nodes)
+
+    def place(node: LineageNode, level: int) -> float:
+        kids = children.get(node.accession, [])
+        spot = _Placed(node, y=_MARGIN + level * _LEVEL_H)
+        placed[node.accession] = spot
+        if not kids:
+            spot.x = next_slot[0] * _SLOT_W
+            next_slot[0] += 1
+        else:
+            xs = [place(k, level + 1) for k in kids]
+            spot.x = (xs[0] + xs[-1]) / 2
+        return spot.x
+
+    for root in children.get(None, []):
+        place(root, root.depth - min_depth)
+    width = max(1, next_slot[0]) * _SLOT_W - (_SLOT_W - _NODE_W) + 2 * _MARGIN
+    levels = max(p.y for p in placed.values())
+    height = levels + _NODE_H + _MARGIN
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="pedigree" '
+        f'width="{_num(width)}" height="{_num(height)}" '
+        f'viewBox="0 0 {_num(width)} {_num(height)}" role="img">'
+    ]
+    if title:
+        out.append(f"<title>{escape(title)}</title>")
+    edges: list[str] = []
+    labels: list[str] = []
+    boxes: list[str] = []
+    for spot in placed.values():
+        node = spot.node
+        x = _MARGIN + spot.x
+        above = placed.get(node.parent_accession or "")
+        if above is not None:
+            px = _MARGIN + above.x + _NODE_W / 2
+            py = above.y + _NODE_H
+            cx = x + _NODE_W / 2
+            bar = py + 14
+            edges.append(
+                f'<path class="edge" d="M{_num(px)},{_num(py)} V{_num(bar)} H{_num(cx)} '
+                f'V{_num(spot.y)}" data-from="{_a(above.node.accession)}" '
+                f'data-to="{_a(node.accession)}"/>'
+            )
+            if node.modifications:
+                labels.append(_edge_label(node, cx, bar, spot.y, kind_label))
+        current = node.accession == lineage.accession
+        cls = "node current" if current else "node"
+        taxon = _fit(_abbreviate(node.taxon_name, 11, _NODE_W - 14), 11, _NODE_W - 14)
+        boxes.append(
+            f'<a href="{_a(link(node.accession))}"><g class="{cls}" '
+            f'data-accession="{_a(node.accession)}">'
+            f"<title>{escape(node.accession)} {escape(node.taxon_name)}</title>"
+            f'<rect x="{_num(x)}" y="{_num(spot.y)}" width="{_num(_NODE_W)}" '
+            f'height="{_num(_NODE_H)}" rx="6"/>'
+            f'<text class="acc" x="{_num(x + _NODE_W / 2)}" y="{_num(spot.y + 18)}">'
+            f"{escape(_fit(node.accession, 13, _NODE_W - 12))}</text>"
+            f'<text class="taxon" x="{_num(x + _NODE_W / 2)}" y="{_num(spot.y + 34)}">'
+            f"{escape(taxon)}</text></g></a>"
+        )
+    out.append(
+        "<style>"
+        ".pedigree .edge{fill:none;stroke:#8a97a8;stroke-width:1.5}"
+        ".pedigree .node rect{fill:#f4f7fb;stroke:#8a97a8;stroke-width:1.2}"
+        ".pedigree .node.current rect{fill:#fff4d6;stroke:#c27c0e;stroke-width:2.4}"
+        ".pedigree a:hover rect{stroke:#2f5d9b;stroke-width:2}"
+        ".pedigree text{text-anchor:middle}"
+        ".pedigree .acc{font-size:13px;font-weight:600;fill:#1f3b5c}"
+        ".pedigree .taxon{font-size:11px;font-style:italic;fill:#4a5566}"
+        ".pedigree .mod{font-size:11px;fill:#7a3e00;paint-order:stroke;stroke:#fff;"
+        "stroke-width:4px;stroke-linejoin:round}"
+        "</style>"
+    )
+    out.extend(edges)
+    out.extend(labels)
+    out.extend(boxes)
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _abbreviate(taxon: str, size: float, width: float) -> str:
+    """Abbreviate the genus ("Escherichia coli" → "E. coli") when the name is too long.
+
+    Examples
+    --------
+    >>> _abbreviate("Escherichia coli K-12 MG1655 ΔldhA", 11, 120)
+    'E. coli K-12 MG1655 ΔldhA'
+    """
+    words = taxon.split(" ", 1)
+    if _text_width(taxon, size) <= width or len(words) < 2 or not words[0][:1].isupper():
+        return taxon
+    return f"{words[0][0]}. {words[1]}"
+
+
+def _edge_label(node: LineageNode, cx: float, top: float, bottom: float, kind_label: Label) -> str:
+    short = [short_modification(m, kind_label) for m in node.modifications]
+    lines: list[str] = []
+    line = ""
+    for item in short:
+        candidate = f"{line}, {item}" if line else item
+        if line and _text_width(candidate, 11) > _SLOT_W - 16:
+            lines.append(line)
+            line = item
+        else:
+            line = candidate
+    lines.append(line)
+    if len(lines) > 2:
+        lines = [lines[0], lines[1] + ", …"]
+    lines = [_fit(text, 11, _SLOT_W - 16) for text in lines]
+    full = "; ".join(
+        f"{kind_label(m.kind)} {m.target}".strip()
+        + (f" ({m.description})" if m.description else "")
+        for m in node.modifications
+    )
+    span = bottom - top
+    first = top + span / 2 - (len(lines) - 1) * 6.5 + 4
+    tspans = "".join(
+        f'<tspan x="{_num(cx)}" y="{_num(first + i * 13)}">{escape(text)}</tspan>'
+        for i, text in enumerate(lines)
+    )
+    return (
+        f'<text class="mod" data-to="{_a(node.accession)}"><title>{escape(full)}</title>'
+        f"{tspans}</text>"
+    )
+
+
+# -----------------------------------------------------------------------------------------------
+# Plasmid maps
+
+
+@dataclass(slots=True)
+class _Arc:
+    feature: Feature
+    start: int  # 0-based, may exceed the length for features across the origin
+    end: int
+    lane: int = 0
+
+    @property
+    def middle(self) -> float:
+        return (self.start + self.end) / 2
+
+
+def _arcs(record: SequenceRecord, limit: int) -> list[_Arc]:
+    length = len(record)
+    arcs: list[_Arc] = []
+    for feature in record.features:
+        if feature_key(feature.type) == "source" or not feature.spans:
+            continue
+        start, end = feature.start, feature.end
+        spans = feature.spans
+        if (
+            record.topology == "circular"
+            and len(spans) > 1
+            and any(s.end >= length for s in spans)
+            and any(s.start == 0 for s in spans)
+        ):
+            tail = max(s.start for s in spans if s.end >= length)
+            head = max(s.end for s in spans if s.start < tail)
+            start, end = tail, head + length
+        arcs.append(_Arc(feature, start, max(end, start + 1)))
+    if len(arcs) > limit:
+        arcs = sorted(arcs, key=lambda a: a.end - a.start, reverse=True)[:limit]
+    return sorted(arcs, key=lambda a: (a.start, -(a.end - a.start)))
+
+
+def _assign_lanes(arcs: Sequence[_Arc], length: int, pad: int, circular: bool) -> int:
+    lanes: list[list[tuple[int, int]]] = []
+    for arc in arcs:
+        spans = [(arc.start - pad, arc.end + pad)]
+        if circular and arc.end + pad > length:
+            spans.append((arc.start - pad - length, arc.end + pad - length))
+        if circular and arc.start - pad < 0:
+            spans.append((arc.start - pad + length, arc.end + pad + length))
+        for i, used in enumerate(lanes):
+            if all(e <= us or s >= ue for s, e in spans for us, ue in used):
+                arc.lane = i
+                used.extend(spans)
+                break
+        else:
+            arc.lane = len(lanes)
+            lanes.append(list(spans))
+    return len(lanes)
+
+
+def _nice_step(length: int, target: int = 8) -> int:
+    raw = max(1.0, length / target)
+    power = 10 ** math.floor(math.log10(raw))
+    for factor in (1, 2, 5, 10):
+        if factor * power >= raw:
+            return int(factor * power)
+    return int(10 * power)
+
+
+def _bp(position: int, step: int) -> str:
+    if step >= 1000:
+        return f"{position / 1000:g} kb"
+    return f"{position:,}"
+
+
+def _feature_title(feature: Feature, type_label: Label) -> str:
+    strand = {1: "+", -1: "−", 0: "·"}[feature.strand]
+    spans = ", ".join(f"{s.start + 1}..{s.end}" for s in feature.spans)
+    return f"{feature.label} · {type_label(feature.type)} · {spans} ({strand})"
+
+
+def plasmid_map_svg(
+    record: SequenceRecord,
+    *,
+    type_label: Label = _identity,
+    title: str = "",
+    max_features: int = 60,
+) -> str:
+    """Draw a sequence map: circular for circular records, linear otherwise.
+
+    Features are arcs (or bars) with an arrowhead on their 3' end, coloured by
+    type, stacked in lanes where they overlap and labelled with leader lines;
+    a scale in bp runs along the backbone and a legend names the types shown.
+
+    Parameters
+    ----------
+    record
+        The plasmid, part or other record to draw.
+    type_label
+        Names a feature type in the legend and tooltips.
+    title
+        An accessible title for the drawing.
+    max_features
+        Draw at most this many features (the longest ones); ``source`` is never drawn.
+    """
+    arcs = _arcs(record, max_features)
+    if record.topology == "circular" and len(record) > 0:
+        return _circular_map(record, arcs, type_label, title)
+    return _linear_map(record, arcs, type_label, title)
+
+
+_MAP_STYLE: Final = (
+    "<style>"
+    ".seqmap text{font-size:11px;fill:#27313d}"
+    ".seqmap .backbone{fill:none;stroke:#4a5566;stroke-width:2}"
+    ".seqmap .tick{stroke:#6b7685;stroke-width:1}"
+    ".seqmap .ticklabel{font-size:10px;fill:#6b7685}"
+    ".seqmap .leader{fill:none;stroke:#9aa4b1;stroke-width:0.8}"
+    ".seqmap .feature path,.seqmap .feature rect{stroke:#33404f;stroke-width:0.6;opacity:.92}"
+    ".seqmap .feature:hover path{stroke-width:1.6;opacity:1}"
+    ".seqmap .name{font-size:15px;font-weight:600;text-anchor:middle}"
+    ".seqmap .size{font-size:12px;fill:#5b6673;text-anchor:middle}"
+    ".seqmap .legend text{font-size:11px}"
+    "</style>"
+)
+
+
+def _polar(cx: float, cy: float, r: float, angle: float) -> tuple[float, float]:
+    return cx + r * math.sin(angle), cy - r * math.cos(angle)
+
+
+def _arc_band(
+    cx: float, cy: float, r: float, half: float, a0: float, a1: float, strand: int
+) -> str:
+    """Return the path of a band between radii ``r±half`` from ``a0`` to ``a1``, arrowed."""
+    span = a1 - a0
+    head = min(9.0 / r, span * 0.45) if strand != 0 else 0.0
+    outer, inner = r + half, r - half
+    if span >= 2 * math.pi - 1e-6:
+        x0, y0 = _polar(cx, cy, outer, 0)
+        x1, y1 = _polar(cx, cy, inner, 0)
+        return (
+            f"M{_num(x0)},{_num(y0)} A{_num(outer)},{_num(outer)} 0 1 1 {_num(x0)},"
+            f"{_num(y0 + 2 * outer)} A{_num(outer)},{_num(outer)} 0 1 1 {_num(x0)},{_num(y0)} Z "
+            f"M{_num(x1)},{_num(y1)} A{_num(inner)},{_num(inner)} 0 1 0 {_num(x1)},"
+            f"{_num(y1 + 2 * inner)} A{_num(inner)},{_num(inner)} 0 1 0 {_num(x1)},{_num(y1)} Z"
+        )
+    b0, b1 = a0, a1
+    if strand > 0:
+        b1 = a1 - head
+    elif strand < 0:
+        b0 = a0 + head
+    large = 1 if b1 - b0 > math.pi else 0
+    p = [
+        _polar(cx, cy, outer, b0),
+        _polar(cx, cy, outer, b1),
+        _polar(cx, cy, inner, b1),
+        _polar(cx, cy, inner, b0),
+    ]
+    d = f"M{_num(p[0][0])},{_num(p[0][1])} "
+    d += f"A{_num(outer)},{_num(outer)} 0 {large} 1 {_num(p[1][0])},{_num(p[1][1])} "
+    if strand > 0:
+        tip = _polar(cx, cy, r, a1)
+        d += f"L{_num(tip[0])},{_num(tip[1])} "
+    d += f"L{_num(p[2][0])},{_num(p[2][1])} "
+    d += f"A{_num(inner)},{_num(inner)} 0 {large} 0 {_num(p[3][0])},{_num(p[3][1])} "
+    if strand < 0:
+        tip = _polar(cx, cy, r, a0)
+        d += f"L{_num(tip[0])},{_num(tip[1])} "
+    return d + "Z"
+
+
+def _spread(ideal: list[float], gap: float, low: float, high: float) -> list[float]:
+    """Move sorted positions apart by at least ``gap`` within ``low..high``, staying close."""
+    if not ideal:
+        return []
+    ys = list(ideal)
+    for i in range(1, len(ys)):
+        ys[i] = max(ys[i], ys[i - 1] + gap)
+    overflow = ys[-1] - high
+    if overflow > 0:
+        ys[-1] = high
+        for i in range(len(ys) - 2, -1, -1):
+            ys[i] = min(ys[i], ys[i + 1] - gap)
+    if ys[0] < low:
+        shift = low - ys[0]
+        ys = [y + shift for y in ys]
+    return ys
+
+
+def _legend(types: list[str], type_label: Label, x0: float, y0: float, width: float) -> list[str]:
+    out = ['<g class="legend">']
+    x, y = x0, y0
+    for ftype in types:
+        text = type_label(ftype)
+        item_w = 18 + _text_width(text, 11) + 16
+        if x + item_w > x0 + width and x > x0:
+            x, y = x0, y + 18
+        out.append(
+            f'<rect x="{_num(x)}" y="{_num(y - 9)}" width="12" height="10" rx="2" '
+            f'fill="{feature_colour(ftype)}"/>'
+            f'<text x="{_num(x + 17)}" y="{_num(y)}">{escape(text)}</text>'
+        )
+        x += item_w
+    out.append("</g>")
+    return out
+
+
+def _legend_rows(types: list[str], type_label: Label, width: float) -> int:
+    rows, x = 1, 0.0
+    for ftype in types:
+        item_w = 18 + _text_width(type_label(ftype), 11) + 16
+        if x + item_w > width and x > 0:
+            rows, x = rows + 1, 0.0
+        x += item_w
+    return rows if types else 0
+
+
+def _types(arcs: Sequence[_Arc]) -> list[str]:
+    """Return the feature types to show in the legend, one per kind."""
+    kinds: dict[str, str] = {}
+    for arc in arcs:
+        kinds.setdefault(feature_key(arc.feature.type), arc.feature.type)
+    return list(kinds.values())
+
+
+def _circular_map(record: SequenceRecord, arcs: list[_Arc], type_label: Label, title: str) -> str:
+    length = len(record)
+    radius = 150.0
+    lane_gap = 15.0
+    n_lanes = _assign_lanes(arcs, length, 0, circular=True)
+    label_room = 190.0
+    width = 2 * radius + 2 * label_room + 40
+    cx = width / 2
+    per_side: dict[int, list[_Arc]] = {1: [], -1: []}
+    for arc in arcs:
+        angle = 2 * math.pi * ((arc.middle % length) / length)
+        per_side[1 if math.sin(angle) >= 0 else -1].append(arc)
+    most = max((len(v) for v in per_side.values()), default=0)
+    label_gap = 14.0
+    body = max(2 * radius + 120, most * label_gap + 50)
+    types = _types(arcs)
+    legend_rows = _legend_rows(types, type_label, width - 40)
+    height = body + legend_rows * 18 + (12 if legend_rows else 0)
+    cy = body / 2
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="seqmap circular" '
+        f'width="{_num(width)}" height="{_num(height)}" '
+        f'viewBox="0 0 {_num(width)} {_num(height)}" role="img" '
+        f'style="max-width:{_num(width)}px" '
+        f'data-name="{_a(record.name)}" data-length="{length}">',
+        _MAP_STYLE,
+    ]
+    if title:
+        out.append(f"<title>{escape(title)}</title>")
+    out.append(f'<circle class="backbone" cx="{_num(cx)}" cy="{_num(cy)}" r="{_num(radius)}"/>')
+    # scale: ticks inside the innermost lane
+    step = _nice_step(length)
+    r_tick = radius - (max(n_lanes, 1) - 1) * lane_gap - 9
+    for pos in range(0, length, step):
+        angle = 2 * math.pi * pos / length
+        x0, y0 = _polar(cx, cy, r_tick, angle)
+        x1, y1 = _polar(cx, cy, r_tick - 6, angle)
+        tx, ty = _polar(cx, cy, r_tick - 17, angle)
+        out.append(
+            f'<line class="tick" x1="{_num(x0)}" y1="{_num(y0)}" x2="{_num(x1)}" y2="{_num(y1)}"/>'
+            f'<text class="ticklabel" x="{_num(tx)}" y="{_num(ty + 3.5)}" '
+            f'text-anchor="middle">{escape(_bp(pos, step))}</text>'
+        )
+    # features
+    for arc in arcs:
+        r = radius - arc.lane * lane_gap
+        a0 = 2 * math.pi * arc.start / length
+        a1 = 2 * math.pi * arc.end / length
+        if (a1 - a0) * r < 2.5:
+            mid = (a0 + a1) / 2
+            a0, a1 = mid - 1.25 / r, mid + 1.25 / r
+        path = _arc_band(cx, cy, r, 5.0, a0, a1, arc.feature.strand)
+        f = arc.feature
+        out.append(
+            f'<g class="feature" data-type="{_a(f.type)}" data-label="{_a(f.label)}">'
+            f"<title>{escape(_feature_title(f, type_label))}</title>"
+            f'<path d="{path}" fill="{feature_colour(f.type)}" fill-rule="evenodd"/></g>'
+        )
+    # labels with leader lines, spread apart on each side
+    top, bottom = 16.0, body - 16
+    r_label = radius + 42
+    for side, side_arcs in per_side.items():
+        items = []
+        for arc in side_arcs:
+            angle = 2 * math.pi * ((arc.middle % length) / length)
+            items.append((cy - r_label * math.cos(angle), angle, arc))
+        items.sort(key=lambda item: item[0])
+        ys = _spread([i[0] for i in items], label_gap, top, bottom)
+        for (_, angle, arc), y in zip(items, ys, strict=True):
+            dy = y - cy
+            dx = math.sqrt(max(0.0, r_label**2 - dy**2))
+            x = cx + side * max(dx, 24.0)
+            ax, ay = _polar(cx, cy, radius + 6, angle)
+            ex, ey = _polar(cx, cy, radius + 18, angle)
+            lx = x - side * 3
+            text = _fit(arc.feature.label, 11, label_room - 30)
+            anchor = "start" if side > 0 else "end"
+            out.append(
+                f'<polyline class="leader" points="{_num(ax)},{_num(ay)} {_num(ex)},{_num(ey)} '
+                f'{_num(lx)},{_num(y - 4)}"/>'
+                f'<text class="flabel" x="{_num(x)}" y="{_num(y)}" text-anchor="{anchor}">'
+                f"{escape(text)}</text>"
+            )
+    out.append(
+        f'<text class="name" x="{_num(cx)}" y="{_num(cy - 4)}">'
+        f"{escape(_fit(record.name, 15, 2 * r_tick - 50))}</text>"
+        f'<text class="size" x="{_num(cx)}" y="{_num(cy + 15)}">{length:,} bp</text>'
+    )
+    if types:
+        out.extend(_legend(types, type_label, 20, body + 8, width - 40))
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _linear_map(record: SequenceRecord, arcs: list[_Arc], type_label: Label, title: str) -> str:
+    length = max(len(record), 1)
+    width = 900.0
+    left, right = 30.0, 30.0
+    track = width - left - right
+    scale = track / length
+    lane_h = 30.0
+    # lanes must leave room for the labels too
+    padded: list[tuple[float, float, _Arc]] = []
+    lanes: list[list[tuple[float, float]]] = []
+    for arc in arcs:
+        x0 = left + arc.start * scale
+        x1 = left + min(arc.end, length) * scale
+        label_w = _text_width(_fit(arc.feature.label, 11, 160), 11)
+        mid = (x0 + x1) / 2
+        lo, hi = min(x0, mid - label_w / 2) - 4, max(x1, mid + label_w / 2) + 4
+        for i, used in enumerate(lanes):
+            if all(hi <= a or lo >= b for a, b in used):
+                arc.lane = i
+                used.append((lo, hi))
+                break
+        else:
+            arc.lane = len(lanes)
+            lanes.append([(lo, hi)])
+        padded.append((x0, x1, arc))
+    n_lanes = max(len(lanes), 1)
+    axis_y = 20 + n_lanes * lane_h + 6
+    types = _types(arcs)
+    legend_rows = _legend_rows(types, type_label, width - 40)
+    body = axis_y + 40
+    height = body + legend_rows * 18 + (8 if legend_rows else 0)
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="seqmap linear" '
+        f'width="{_num(width)}" height="{_num(height)}" '
+        f'viewBox="0 0 {_num(width)} {_num(height)}" role="img" '
+        f'style="max-width:{_num(width)}px" '
+        f'data-name="{_a(record.name)}" data-length="{len(record)}">',
+        _MAP_STYLE,
+    ]
+    if title:
+        out.append(f"<title>{escape(title)}</title>")
+    out.append(
+        f'<line class="backbone" x1="{_num(left)}" y1="{_num(axis_y)}" '
+        f'x2="{_num(left + track)}" y2="{_num(axis_y)}"/>'
+    )
+    step = _nice_step(length)
+    ticks = list(range(0, length, step))
+    if len(record) and (length - ticks[-1]) * scale > 40:
+        ticks.append(length)
+    for pos in ticks:
+        x = left + pos * scale
+        label = _bp(pos, step) if pos != length or step >= 1000 else f"{pos:,} bp"
+        out.append(
+            f'<line class="tick" x1="{_num(x)}" y1="{_num(axis_y)}" x2="{_num(x)}" '
+            f'y2="{_num(axis_y + 6)}"/>'
+            f'<text class="ticklabel" x="{_num(x)}" y="{_num(axis_y + 18)}" '
+            f'text-anchor="middle">{escape(label)}</text>'
+        )
+    for x0, x1, arc in padded:
+        f = arc.feature
+        y = axis_y - 12 - arc.lane * lane_h
+        w = max(x1 - x0, 2.0)
+        head = min(8.0, w * 0.45)
+        h = 5.0
+        if f.strand > 0:
+            d = (
+                f"M{_num(x0)},{_num(y - h)} H{_num(x0 + w - head)} L{_num(x0 + w)},{_num(y)} "
+                f"L{_num(x0 + w - head)},{_num(y + h)} H{_num(x0)} Z"
+            )
+        elif f.strand < 0:
+            d = (
+                f"M{_num(x0 + w)},{_num(y - h)} H{_num(x0 + head)} L{_num(x0)},{_num(y)} "
+                f"L{_num(x0 + head)},{_num(y + h)} H{_num(x0 + w)} Z"
+            )
+        else:
+            d = f"M{_num(x0)},{_num(y - h)} H{_num(x0 + w)} V{_num(y + h)} H{_num(x0)} Z"
+        out.append(
+            f'<g class="feature" data-type="{_a(f.type)}" data-label="{_a(f.label)}">'
+            f"<title>{escape(_feature_title(f, type_label))}</title>"
+            f'<path d="{d}" fill="{feature_colour(f.type)}"/></g>'
+            f'<text class="flabel" x="{_num(x0 + w / 2)}" y="{_num(y - 9)}" '
+            f'text-anchor="middle">{escape(_fit(f.label, 11, 160))}</text>'
+        )
+    if types:
+        out.extend(_legend(types, type_label, 20, body + 10, width - 40))
+    out.append("</svg>")
+    return "".join(out)
