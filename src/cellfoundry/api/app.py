@@ -3,7 +3,8 @@
 ``create_app(db_url)`` opens the :class:`~cellfoundry.bank.services.Bank`,
 mounts the JSON API under ``/api``, the web pages at ``/`` and their static
 files at ``/static``. The OpenAPI document is ``/openapi.json``; ``/docs`` is
-its reference page, served without any CDN (the machine may be offline).
+its reference page in both languages and ``/docs/try`` the interactive Swagger
+UI, both served without any CDN (a plant network may be offline).
 """
 
 from __future__ import annotations
@@ -75,6 +76,26 @@ def create_app(db_url: str | None = None, *, bank: Bank | None = None) -> FastAP
     install_error_handlers(app)
     app.include_router(api_router, prefix="/api")
     app.include_router(web_router)
+    _mount_swagger_ui(app)
     static = resources.files("cellfoundry.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     return app
+
+
+def _mount_swagger_ui(app: FastAPI) -> None:
+    """Serve the interactive Swagger UI at ``/docs/try`` from the local swagger-ui-bundle."""
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.responses import HTMLResponse
+    from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]
+
+    app.mount("/static/swagger", StaticFiles(directory=swagger_ui_path), name="swagger")
+
+    @app.get("/docs/try", include_in_schema=False)
+    def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="cellfoundry API",
+            swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+            swagger_css_url="/static/swagger/swagger-ui.css",
+            swagger_favicon_url="/static/swagger/favicon-32x32.png",
+        )

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from alembic.config import Config
-from sqlalchemy import event, select
+from sqlalchemy import JSON, event, select
 from sqlalchemy.orm import Session
 
 from cellfoundry.bank.db import (
@@ -335,9 +335,36 @@ def _bind(name: str) -> Any:
     return bindparam(name)
 
 
-def _insert_many(s: Session, table: Any, rows: list[dict[str, Any]]) -> None:
+def _insert_many(s: Session, table: Any, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert rows in bulk: executemany on SQLite, ``COPY`` on PostgreSQL.
+
+    psycopg's executemany sends one statement per row, so every row would pay a
+    round trip and fire the statement-level triggers once; ``COPY ... FROM STDIN``
+    streams them in one statement inside the same transaction.
+    """
+    if not rows:
+        return
+    target = table.__table__ if hasattr(table, "__table__") else table
+    if s.get_bind().dialect.name == "postgresql":
+        _copy_rows(s, target, rows)
+        return
     for chunk in _chunks(rows, _BATCH):
-        s.execute(table.__table__.insert(), list(chunk))
+        s.execute(target.insert(), list(chunk))
+
+
+def _copy_rows(s: Session, target: Any, rows: Sequence[dict[str, Any]]) -> None:
+    from psycopg.types.json import Jsonb
+
+    columns = list(rows[0])
+    is_json = [isinstance(target.c[c].type, JSON) for c in columns]
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    raw = s.connection().connection.dbapi_connection
+    assert raw is not None
+    with raw.cursor() as cur, cur.copy(f"COPY {target.name} ({quoted}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(
+                [Jsonb(row[c]) if js else row[c] for c, js in zip(columns, is_json, strict=True)]
+            )
 
 
 def _get_or_add(

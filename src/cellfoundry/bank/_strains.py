@@ -172,7 +172,7 @@ class StrainsMixin(BankBase):
                     }
                     for r in chunk
                 ]
-                s.execute(_STRAINS.insert(), rows)
+                _insert_many(s, _STRAINS, rows)
                 done += len(chunk)
                 progress(done, total)
             _insert_many(

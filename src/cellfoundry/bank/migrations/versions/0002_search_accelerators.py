@@ -86,25 +86,37 @@ def upgrade() -> None:
             f"BEGIN {sub}; {add}; END"
         )
     else:
-        op.execute(
-            f"""
-            CREATE FUNCTION strain_facets_keep() RETURNS trigger AS $$
-            BEGIN
-              IF TG_OP IN ('DELETE', 'UPDATE') THEN {sub}; END IF;
-              IF TG_OP IN ('INSERT', 'UPDATE') THEN {add}; END IF;
-              RETURN NULL;
-            END $$ LANGUAGE plpgsql
-            """
+        # Statement-level triggers with transition tables: one aggregated upsert per
+        # statement, so a bulk import does not update the same summary row once per strain
+        # (which piles up row versions under MVCC).
+        grouped = (
+            f"SELECT genus, organism_type, risk_group, status, coalesce(deposit_type, ''), "
+            f"count(*) FROM {{rows}} GROUP BY genus, organism_type, risk_group, status, "
+            f"coalesce(deposit_type, '')"
         )
-        op.execute(
-            "CREATE TRIGGER strain_facets_keep AFTER INSERT OR DELETE ON strains "
-            "FOR EACH ROW EXECUTE FUNCTION strain_facets_keep()"
+        plus = (
+            f"INSERT INTO strain_facets ({cols}, n) {grouped.format(rows='new_rows')} "
+            f"ON CONFLICT ({cols}) DO UPDATE SET n = strain_facets.n + excluded.n"
         )
-        changed = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in _KEY)
-        op.execute(
-            "CREATE TRIGGER strain_facets_keep_u AFTER UPDATE ON strains "
-            f"FOR EACH ROW WHEN ({changed}) EXECUTE FUNCTION strain_facets_keep()"
+        minus = (
+            "UPDATE strain_facets f SET n = f.n - o.n FROM "
+            f"({grouped.format(rows='old_rows')}) AS o({cols}, n) WHERE "
+            + " AND ".join(f"f.{c} = o.{c}" for c in _KEY)
         )
+        for op_name, body, refs in (
+            ("insert", plus, "NEW TABLE AS new_rows"),
+            ("delete", minus, "OLD TABLE AS old_rows"),
+            ("update", f"{minus}; {plus}", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
+        ):
+            op.execute(
+                f"CREATE FUNCTION strain_facets_{op_name}() RETURNS trigger AS $$ "
+                f"BEGIN {body}; RETURN NULL; END $$ LANGUAGE plpgsql"
+            )
+            op.execute(
+                f"CREATE TRIGGER strain_facets_{op_name} AFTER {op_name.upper()} ON strains "
+                f"REFERENCING {refs} FOR EACH STATEMENT "
+                f"EXECUTE FUNCTION strain_facets_{op_name}()"
+            )
 
 
 def downgrade() -> None:
@@ -115,7 +127,7 @@ def downgrade() -> None:
         for trigger in ("strain_facets_ai", "strain_facets_ad", "strain_facets_au"):
             op.execute(f"DROP TRIGGER IF EXISTS {trigger}")
     else:
-        op.execute("DROP TRIGGER IF EXISTS strain_facets_keep ON strains")
-        op.execute("DROP TRIGGER IF EXISTS strain_facets_keep_u ON strains")
-        op.execute("DROP FUNCTION IF EXISTS strain_facets_keep()")
+        for op_name in ("insert", "delete", "update"):
+            op.execute(f"DROP TRIGGER IF EXISTS strain_facets_{op_name} ON strains")
+            op.execute(f"DROP FUNCTION IF EXISTS strain_facets_{op_name}()")
     op.drop_table("strain_facets")
