@@ -32,6 +32,7 @@ from cellfoundry.bank.models import (
     PartRecord,
 )
 from cellfoundry.bank.views import (
+    DocumentExport,
     ImportReport,
     PartView,
     SequenceHitView,
@@ -109,6 +110,7 @@ class SequencesMixin(BankBase):
             )
             s.add(document)
             s.flush()
+            document_id = document.id
             rows: list[SequenceRow] = []
             for i, rec in enumerate(records):
                 try:
@@ -152,7 +154,12 @@ class SequencesMixin(BankBase):
                 progress(i + 1, len(records))
             s.flush()
             self._index_new(s, rows)
-        return ImportReport(source=source, sequences=len(records), duplicates=tuple(duplicates))
+        return ImportReport(
+            source=source,
+            sequences=len(records),
+            duplicates=tuple(duplicates),
+            document=document_id,
+        )
 
     def add_part(self, part: PartRecord, *, actor: str) -> PartView:
         """Store one standard part with its role and characterisation values."""
@@ -258,6 +265,30 @@ class SequencesMixin(BankBase):
                 .where(SequenceRow.kind == kind, SequenceRow.name == name)
             ).first()
             return doc or ""
+
+    def export_document(self, document_id: int) -> DocumentExport:
+        """Return the records an import stored, in file order, with the kept remainder.
+
+        For an SBOL3 file the remainder is the N-Triples of everything the bank
+        does not model, so records + remainder rebuild the original document.
+        """
+        with self._tx() as s:
+            doc = s.get(Document, document_id)
+            if doc is None:
+                raise NotFoundError("document", str(document_id))
+            rows = s.scalars(
+                select(SequenceRow)
+                .where(SequenceRow.document_id == document_id)
+                .order_by(SequenceRow.id)
+                .options(selectinload(SequenceRow.features))
+            ).all()
+            return DocumentExport(
+                id=doc.id,
+                filename=doc.filename,
+                format=doc.format,
+                records=tuple(_sequence_record(r) for r in rows),
+                remainder=doc.remainder,
+            )
 
     def find_duplicates(self, record: SequenceRecord) -> tuple[SequenceSummary, ...]:
         """Return stored sequences identical to ``record`` (same SEGUID checksum)."""

@@ -218,6 +218,18 @@ class ImportReport(_View):
     strains: int = 0
     sequences: int = 0
     duplicates: tuple[str, ...] = ()
+    document: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentExport(_View):
+    """A stored import document: its records as stored now, and what the bank kept aside."""
+
+    id: int
+    filename: str
+    format: str
+    records: tuple[SequenceRecord, ...]
+    remainder: str
 
 
 @dataclass(frozen=True, slots=True)
