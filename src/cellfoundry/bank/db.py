@@ -55,7 +55,13 @@ class Strain(Base):
         Index("ix_strains_status", "status"),
         # covering indexes for search (migration 0002)
         Index("ix_strains_cover_facets", *_FACET_KEY, "accession"),
-        Index("ix_strains_cover_taxon", "taxon_key", *_FACET_KEY, "accession"),
+        Index(
+            "ix_strains_cover_taxon",
+            "taxon_key",
+            *_FACET_KEY,
+            "accession",
+            postgresql_ops={"taxon_key": "text_pattern_ops"},
+        ),
         Index("ix_strains_cover_id", "id", *_FACET_KEY, "accession"),
     )
 

@@ -48,14 +48,20 @@ class StrainQuery:
 
 
 def _text_condition(session: Session, words: list[str]) -> ColumnElement[bool]:
+    """Every word must match; the last one may be a prefix (search as you type).
+
+    Whole earlier words keep the index lookups cheap: a prefix of a common word
+    (``atcc:*``) would union many index entries where ``atcc`` needs one.
+    """
     if session.get_bind().dialect.name == "sqlite":
-        match = " ".join('"' + w.replace('"', '""') + '"*' for w in words)
+        quoted = ['"' + w.replace('"', '""') + '"' for w in words]
+        match = " ".join([*quoted[:-1], quoted[-1] + "*"])
         fts = text("SELECT rowid FROM strains_fts WHERE strains_fts MATCH :match").bindparams(
             match=match
         )
         return Strain.id.in_(fts.columns(literal_column("rowid")))
     pieces = [p for w in words for p in re.split(r"[^\w]+", w) if p]
-    tsquery = " & ".join(f"{p}:*" for p in pieces) or "''"
+    tsquery = " & ".join([*pieces[:-1], pieces[-1] + ":*"]) if pieces else "''"
     return literal_column("strains.search_vector").op("@@")(
         func.to_tsquery(literal_column("'simple'"), tsquery)
     )
@@ -144,39 +150,23 @@ def _tally(
     return total, facets
 
 
+#: Below this many matches a page is cut from the materialised matches; above it the
+#: planner walks the accession index and stops after one page.
+SMALL_RESULT = 5000
+
+
 def search_strains(session: Session, q: StrainQuery) -> StrainPage:
     """Run a strain search and return one page, the total and the facet counts.
 
-    A search that filters by facets only reads its total and facet counts from
-    the ``strain_facets`` summary; any other search groups the matching strains
-    by their five facet values in one query.
+    The total and facet counts come first: a search that filters by facets only
+    reads them from the ``strain_facets`` summary; any other search groups the
+    matching strains by their five facet values in one query. Knowing the total,
+    the page of a small result is sorted from its materialised matches (so a rare
+    word never makes the database walk the whole accession index), and the page of
+    a large result is read in index order, stopping after one page.
     """
     conds = _conditions(session, q)
     where = and_(*conds) if conds else None
-    order = Strain.accession if q.order == "accession" else Strain.taxon_key
-    page = select(Strain.id).order_by(order).limit(q.limit).offset(q.offset)
-    if where is not None:
-        page = page.where(where)
-    ids = list(session.scalars(page))
-    items: tuple[StrainSummary, ...] = ()
-    if ids:
-        parent = aliased(Strain)
-        rows = session.execute(
-            select(
-                Strain.id,
-                Strain.accession,
-                Strain.taxon_name,
-                Strain.organism_type,
-                Strain.risk_group,
-                Strain.status,
-                parent.accession,
-                Strain.deposit_type,
-            )
-            .outerjoin(parent, parent.id == Strain.parent_id)
-            .where(Strain.id.in_(ids))
-        ).all()
-        by_id = {row[0]: StrainSummary(*row[1:]) for row in rows}
-        items = tuple(by_id[i] for i in ids)
     facet_only = not (q.text.strip() or q.taxon or q.feature or q.parent)
     if facet_only:
         combo_stmt = select(
@@ -200,6 +190,7 @@ def search_strains(session: Session, q: StrainQuery) -> StrainPage:
             combo_stmt = combo_stmt.where(where)
     combos = [tuple(row) for row in session.execute(combo_stmt).all()]
     total, facets = _tally(combos)  # type: ignore[arg-type]
+    items = _page(session, q, where, total) if total > q.offset else ()
     return StrainPage(
         items=items,
         total=total,
@@ -207,3 +198,41 @@ def search_strains(session: Session, q: StrainQuery) -> StrainPage:
         limit=q.limit,
         facets=facets if q.facets else {},
     )
+
+
+def _page(
+    session: Session, q: StrainQuery, where: ColumnElement[bool] | None, total: int
+) -> tuple[StrainSummary, ...]:
+    order_column = Strain.accession if q.order == "accession" else Strain.taxon_key
+    if where is not None and total <= SMALL_RESULT:
+        matches = (
+            select(Strain.id, order_column.label("key"))
+            .where(where)
+            .cte("matches")
+            .prefix_with("MATERIALIZED")
+        )
+        page = select(matches.c.id).order_by(matches.c.key)
+    else:
+        page = select(Strain.id).order_by(order_column)
+        if where is not None:
+            page = page.where(where)
+    ids = list(session.scalars(page.limit(q.limit).offset(q.offset)))
+    if not ids:
+        return ()
+    parent = aliased(Strain)
+    rows = session.execute(
+        select(
+            Strain.id,
+            Strain.accession,
+            Strain.taxon_name,
+            Strain.organism_type,
+            Strain.risk_group,
+            Strain.status,
+            parent.accession,
+            Strain.deposit_type,
+        )
+        .outerjoin(parent, parent.id == Strain.parent_id)
+        .where(Strain.id.in_(ids))
+    ).all()
+    by_id = {row[0]: StrainSummary(*row[1:]) for row in rows}
+    return tuple(by_id[i] for i in ids)

@@ -389,9 +389,6 @@ def _create_text_search() -> None:
             f"{doc}, '-_./', '    '))) STORED"
         )
         op.execute("CREATE INDEX ix_strains_search_vector ON strains USING gin (search_vector)")
-        op.execute(
-            "CREATE INDEX ix_strains_taxon_key_pattern ON strains (taxon_key text_pattern_ops)"
-        )
 
 
 def _drop_text_search() -> None:
@@ -400,6 +397,5 @@ def _drop_text_search() -> None:
             op.execute(f"DROP TRIGGER IF EXISTS {trigger}")
         op.execute("DROP TABLE IF EXISTS strains_fts")
     else:
-        op.execute("DROP INDEX IF EXISTS ix_strains_taxon_key_pattern")
         op.execute("DROP INDEX IF EXISTS ix_strains_search_vector")
         op.execute("ALTER TABLE strains DROP COLUMN IF EXISTS search_vector")

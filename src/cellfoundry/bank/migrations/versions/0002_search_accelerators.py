@@ -54,7 +54,11 @@ _COVERING = {
 def upgrade() -> None:
     """Create the summary table, fill it, install the triggers, add covering indexes."""
     for name, columns in _COVERING.items():
-        op.create_index(name, "strains", columns)
+        # text_pattern_ops lets PostgreSQL answer a taxon-name prefix (LIKE 'x%') from this
+        # index in any collation; SQLite ignores the option
+        op.create_index(
+            name, "strains", columns, postgresql_ops={"taxon_key": "text_pattern_ops"}
+        )
     op.create_table(
         "strain_facets",
         sa.Column("genus", sa.String(128), nullable=False),
