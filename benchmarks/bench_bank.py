@@ -67,6 +67,20 @@ def bench_import(csv_path: Path, repeat: int) -> tuple[float, float]:
     return statistics.median(times), statistics.median(floor)
 
 
+KINDS = [
+    "common word (50-100k hits at 1M)",
+    "accession",
+    "other collection's number",
+    "risk group + availability",
+    "genus + organism type",
+    "word + genus + risk group",
+    "children of a parent",
+    "taxon prefix",
+    "browse page at offset",
+    "two words + availability",
+]
+
+
 def query_mix(n_strains: int, count: int, seed: int = 7) -> list[StrainQuery]:
     rng = np.random.default_rng(seed)
     words = [
@@ -120,6 +134,12 @@ def bench_search(bank: Bank, n_strains: int, count: int) -> tuple[float, float, 
         bank.search(q)
         times.append(time.perf_counter() - t0)
     arr = np.array(times) * 1000
+    for kind, name in enumerate(KINDS):
+        part = arr[kind::10]
+        print(
+            f"    {name:<36} p50 {np.percentile(part, 50):7.1f} ms  p95 {np.percentile(part, 95):7.1f} ms",
+            flush=True,
+        )
     return float(np.percentile(arr, 50)), float(np.percentile(arr, 95)), float(arr.max())
 
 
