@@ -152,7 +152,7 @@ def _tally(
 
 #: Below this many matches a page is cut from the materialised matches; above it the
 #: planner walks the accession index and stops after one page.
-SMALL_RESULT = 5000
+SMALL_RESULT = 1000
 
 
 def search_strains(session: Session, q: StrainQuery) -> StrainPage:
