@@ -48,7 +48,9 @@ def test_genome_round_trips_through_the_bank(bank: Bank) -> None:
     path = DATA / "GenBank" / "genomes" / "20027.gbk"
     original = formats.read(path)
     bank.add_strain(StrainRecord("CF-PG1", "Mycoplasma mycoides subsp. mycoides SC PG1"), actor="t")
-    report = bank.import_sequences(original, kind="genome", actor="t", strain="CF-PG1", source=str(path))
+    report = bank.import_sequences(
+        original, kind="genome", actor="t", strain="CF-PG1", source=str(path)
+    )
     assert report.document is not None
     stored = bank.export_document(report.document).records
     assert list(stored) == original

@@ -34,7 +34,9 @@ def catalogue(tmp_path: Path) -> Path:
         [
             StrainRecord("CF-1", "Escherichia coli K-12 MG1655", other_accessions=("DSM 18039",)),
             StrainRecord(
-                "CF-2", "Escherichia coli K-12 MG1655 ΔldhA", parent_accession="CF-1",
+                "CF-2",
+                "Escherichia coli K-12 MG1655 ΔldhA",
+                parent_accession="CF-1",
                 modifications=(Modification("deletion", "ldhA"),),
             ),
         ],
@@ -43,7 +45,9 @@ def catalogue(tmp_path: Path) -> Path:
     return path
 
 
-def test_import_search_show_lineage_as_json(db: str, catalogue: Path, shared_data: Path, tmp_path: Path) -> None:
+def test_import_search_show_lineage_as_json(
+    db: str, catalogue: Path, shared_data: Path, tmp_path: Path
+) -> None:
     run(db, "bank", "init")
     out = json.loads(run(db, "bank", "import", str(catalogue), "--kind", "strain", "--json"))
     assert out["strains"] == 2
@@ -52,10 +56,15 @@ def test_import_search_show_lineage_as_json(db: str, catalogue: Path, shared_dat
     assert out["sequences"] == 1
     page = json.loads(run(db, "bank", "search", "mg1655", "--json"))
     assert [s["accession"] for s in page["items"]] == ["CF-1", "CF-2"]
-    assert json.loads(run(db, "bank", "search", "DSM 18039", "--json"))["items"][0]["accession"] == "CF-1"
+    assert (
+        json.loads(run(db, "bank", "search", "DSM 18039", "--json"))["items"][0]["accession"]
+        == "CF-1"
+    )
     shown = json.loads(run(db, "bank", "show", "CF-2", "--history", "--json"))
     assert shown["parent_accession"] == "CF-1"
-    assert shown["record"]["modifications"] == [{"kind": "deletion", "target": "ldhA", "description": ""}]
+    assert shown["record"]["modifications"] == [
+        {"kind": "deletion", "target": "ldhA", "description": ""}
+    ]
     assert shown["history"][0]["action"] == "create"
     lineage = json.loads(run(db, "bank", "lineage", "CF-1", "--json"))
     assert [n["accession"] for n in lineage["descendants"]] == ["CF-2"]
@@ -87,28 +96,54 @@ def test_move_and_deposit(db: str, catalogue: Path) -> None:
     run(db, "bank", "import", str(catalogue), "--kind", "strain")
     bank = Bank.open(db)
     box = bank.add_box("Beijing", "F-01", "R1", "B1")
-    bank.add_sample("S1", box=box, position="A1", preservation="lyophilised", strain="CF-1", actor="t")
-    bank.add_sample("S2", box=box, position="A2", preservation="lyophilised", strain="CF-2", actor="t")
+    bank.add_sample(
+        "S1", box=box, position="A1", preservation="lyophilised", strain="CF-1", actor="t"
+    )
+    bank.add_sample(
+        "S2", box=box, position="A2", preservation="lyophilised", strain="CF-2", actor="t"
+    )
     bank.close()
     moved = json.loads(run(db, "bank", "move", "S1", box, "C3", "--json"))
     assert moved["row"] == 3
     err = run(db, "bank", "move", "S1", box, "A2", code=1)
-    assert "record 'S1', field 'position': position A2 of box Beijing/F-01/R1/B1 already holds sample 'S2'" in err
+    assert (
+        "record 'S1', field 'position': position A2 of box Beijing/F-01/R1/B1 already holds sample 'S2'"
+        in err
+    )
     dep = json.loads(
-        run(db, "bank", "deposit", "CF-2", "--type", "patent", "--depositor", "ACME",
-            "--date", "2020-02-29", "--statement", "Rule 6.1 statement", "--json")
+        run(
+            db,
+            "bank",
+            "deposit",
+            "CF-2",
+            "--type",
+            "patent",
+            "--depositor",
+            "ACME",
+            "--date",
+            "2020-02-29",
+            "--statement",
+            "Rule 6.1 statement",
+            "--json",
+        )
     )
     assert dep["keep_until"] == "2050-02-28"
 
 
-def test_bad_file_is_refused_and_bank_unchanged(db: str, catalogue: Path, tmp_path: Path, shared_data: Path) -> None:
+def test_bad_file_is_refused_and_bank_unchanged(
+    db: str, catalogue: Path, tmp_path: Path, shared_data: Path
+) -> None:
     run(db, "bank", "import", str(catalogue), "--kind", "strain")
     bad = tmp_path / "bad.csv"
     formats.write_catalogue(
         [
             StrainRecord("CF-5", "Escherichia coli"),
-            StrainRecord("CF-3", "Escherichia coli", parent_accession="CF-404",
-                         modifications=(Modification("deletion", "ldhA"),)),
+            StrainRecord(
+                "CF-3",
+                "Escherichia coli",
+                parent_accession="CF-404",
+                modifications=(Modification("deletion", "ldhA"),),
+            ),
         ],
         bad,
     )
