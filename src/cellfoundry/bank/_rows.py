@@ -353,13 +353,14 @@ def _insert_many(s: Session, table: Any, rows: Sequence[dict[str, Any]]) -> None
 
 
 def _copy_rows(s: Session, target: Any, rows: Sequence[dict[str, Any]]) -> None:
+    import psycopg
     from psycopg.types.json import Jsonb
 
     columns = list(rows[0])
     is_json = [isinstance(target.c[c].type, JSON) for c in columns]
     quoted = ", ".join(f'"{c}"' for c in columns)
     raw = s.connection().connection.dbapi_connection
-    assert raw is not None
+    assert isinstance(raw, psycopg.Connection)
     with raw.cursor() as cur, cur.copy(f"COPY {target.name} ({quoted}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(

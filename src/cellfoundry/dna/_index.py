@@ -20,6 +20,7 @@ inverted index would touch most postings too, and then has to sort them.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Final, Literal, NamedTuple
 
@@ -36,7 +37,6 @@ from cellfoundry.dna._sketch import (
     Sketch,
     _check_params,
     _expand,
-    sketch,
 )
 
 __all__ = ["LINK", "KmerIndex", "SeedChain"]
@@ -45,6 +45,7 @@ LINK: Final = 1024
 """Largest indel, in bases (a diagonal shift), across which seed runs chain together."""
 
 _I64Array = npt.NDArray[np.int64]
+_IntArray = npt.NDArray[np.int32] | npt.NDArray[np.int64]
 _U32Array = npt.NDArray[np.uint32]
 _SUB_LINK: Final = 32  # diagonal shift between consecutive seeds of one run (small indels)
 _RELATED: Final = 32  # minimizer spacings between seeds still taken as a related stretch
@@ -94,6 +95,19 @@ class _Block:
         return int(self.hashes.nbytes + self.sites.nbytes + self.local.nbytes)
 
 
+_Unit = tuple[_Block, int, int]  # minimizers lo:hi of a block, whole entries
+
+
+class _Seeds(NamedTuple):
+    """Seeds: one row each."""
+
+    group: npt.NDArray[np.int32]  # 2 * slot + (1 on the minus strand)
+    q_pos: npt.NDArray[np.int32]
+    t_pos: npt.NDArray[np.int32]
+    diagonal: npt.NDArray[np.int32]
+    repeated: npt.NDArray[np.bool_]  # from a k-mer the query holds more than once
+
+
 class _Runs(NamedTuple):
     """Seed runs, or chains of runs: one row each."""
 
@@ -124,6 +138,7 @@ class KmerIndex:
 
     Examples
     --------
+    >>> from cellfoundry.dna import sketch
     >>> index = KmerIndex()
     >>> index.add(1, sketch("ACGTTGCATGTCGCATGATGCATGAGAGTTAAGCTTGGCAT", "linear"))
     >>> index.add(2, sketch("TTTTTTTTTTGGGGGGGGGGCCCCCCCCCCAAAAAAAAAA", "linear"))
@@ -143,7 +158,7 @@ class KmerIndex:
         self._slot_key = np.empty(0, dtype=np.int64)
         self._slot_alive = np.empty(0, dtype=bool)
         self._slot_postings = np.empty(0, dtype=np.int64)
-        self._slot_length = np.empty(0, dtype=np.int64)
+        self._slot_length = np.empty(0, dtype=np.int32)
         self._slot_circular = np.empty(0, dtype=bool)
         self._pending: list[tuple[int, _U32Array, _U32Array]] = []
         self._pending_postings = 0
@@ -284,7 +299,7 @@ class KmerIndex:
         *,
         limit: int,
         scores: tuple[int, int, int, int] = (2, -3, 5, 2),
-        min_estimate: int | None = None,
+        threads: int = 1,
     ) -> list[SeedChain]:
         """Return the best seed chain of each entry and strand, best estimate first.
 
@@ -309,13 +324,17 @@ class KmerIndex:
             Largest number of chains to return.
         scores
             ``(match, mismatch, gap_open, gap_extend)`` of the alignment to estimate.
-        min_estimate
-            Also return every chain estimated at least this high, beyond ``limit``.
+        threads
+            Threads to chain with, each over its own entries.
 
         Returns
         -------
         list of SeedChain
-            By estimated score (descending), then key, then strand (plus first).
+            The best chains of ``limit`` entry strands by estimated score
+            (descending), then key, then strand (plus first), and of those
+            tied with the last (at most ``3 * limit`` more), since seeds cannot
+            tell tied entries apart; then, for these, the runners-up: the best
+            chain elsewhere on the entry if estimated at 3/4 of the best or more.
 
         Raises
         ------
@@ -331,68 +350,110 @@ class KmerIndex:
         query = validate_dna(query)
         q = QueryKmers.of(query, self._k)
         self._flush()
-        runs = self._runs(q, match, mismatch)
-        if runs is None or (limit <= 0 and min_estimate is None):
+        if limit <= 0:
             return []
         circular_length = np.where(self._slot_circular, self._slot_length, 0)
-        best = _chain_runs(
-            runs, circular_length, self._k, self._window, match, mismatch, gap_open, gap_extend
-        )
-        minus = (best.group & 1).astype(bool)
-        key_of = self._slot_key[best.group >> 1]
-        ranked = np.lexsort((minus, key_of, -best.estimate))
-        count = max(limit, 0)
-        if min_estimate is not None:
-            count = max(count, int(np.count_nonzero(best.estimate >= min_estimate)))
-        n = len(query)
-        out = []
-        for i in ranked[:count].tolist():
-            strand: Literal[1, -1] = -1 if minus[i] else 1
-            lo, hi = int(best.q_lo[i]), int(best.q_hi[i])
-            offset_lo, offset_hi = int(best.d_lo[i]), int(best.d_hi[i])
-            if strand == -1:  # to coordinates on the reverse complement of the query
-                lo, hi = n - hi, n - lo
-                offset_lo, offset_hi = offset_lo - n + self._k, offset_hi - n + self._k
-            out.append(
-                SeedChain(
-                    key=int(key_of[i]),
-                    strand=strand,
-                    seeds=int(best.seeds[i]),
-                    query_start=lo,
-                    query_end=hi,
-                    offset_low=offset_lo,
-                    offset_high=offset_hi,
-                    estimated_score=int(best.estimate[i]),
-                )
+        bonus = match * _RELATED * (self._window + 1) // 4
+
+        def chain(unit: _Unit) -> tuple[_Runs, _Runs] | None:
+            runs = self._runs(q, unit, match, mismatch)
+            if runs is None:
+                return None
+            runs = _prune(runs, limit, bonus)
+            return _chain_runs(
+                runs, circular_length, self._k, self._window, match, mismatch, gap_open, gap_extend
             )
+
+        units = self._units(threads)
+        if threads > 1 and len(units) > 1:
+            with ThreadPoolExecutor(max_workers=threads) as pool:
+                parts = [p for p in pool.map(chain, units) if p is not None]
+        else:
+            parts = [p for p in map(chain, units) if p is not None]
+        if not parts:
+            return []
+        best = _Runs(*(np.concatenate([p[0][j] for p in parts]) for j in range(7)))
+        runners = _Runs(*(np.concatenate([p[1][j] for p in parts]) for j in range(7)))
+        key_of = self._slot_key[best.group >> 1]
+        ranked = np.lexsort((best.group & 1, key_of, -best.estimate))
+        count = min(max(limit, 0), ranked.size)
+        if 0 < count < ranked.size:  # keep the chains tied with the last one, up to 4 x limit
+            tied = best.estimate[ranked[count:]] == best.estimate[ranked[count - 1]]
+            count += min(int(np.argmin(tied)) if not tied.all() else tied.size, 3 * limit)
+        chosen = best.group[ranked[:count]]
+        extra = np.flatnonzero(np.isin(runners.group, chosen))
+        out = [self._chain(best, int(i), len(query)) for i in ranked[:count].tolist()]
+        out.extend(self._chain(runners, int(i), len(query)) for i in extra.tolist())
         return out
 
-    def _seeds(self, q: QueryKmers) -> tuple[_I64Array, _I64Array, _I64Array, _I64Array] | None:
-        """Return the seeds as ``(slot, query position, diagonal, is minus)``.
+    def _chain(self, chains: _Runs, i: int, n: int) -> SeedChain:
+        """Return row ``i`` of ``chains`` for a query of length ``n``."""
+        group = int(chains.group[i])
+        strand: Literal[1, -1] = -1 if group & 1 else 1
+        lo, hi = int(chains.q_lo[i]), int(chains.q_hi[i])
+        offset_lo, offset_hi = int(chains.d_lo[i]), int(chains.d_hi[i])
+        if strand == -1:  # to coordinates on the reverse complement of the query
+            lo, hi = n - hi, n - lo
+            offset_lo, offset_hi = offset_lo - n + self._k, offset_hi - n + self._k
+        return SeedChain(
+            key=int(self._slot_key[group >> 1]),
+            strand=strand,
+            seeds=int(chains.seeds[i]),
+            query_start=lo,
+            query_end=hi,
+            offset_low=offset_lo,
+            offset_high=offset_hi,
+            estimated_score=int(chains.estimate[i]),
+        )
 
-        Seeds come grouped by entry and in order along it. The diagonal is
-        target minus query position on the plus strand, their sum on the
-        minus strand, modulo the length of a circular target.
-        """
-        parts = []
+    def _units(self, parts: int) -> list[_Unit]:
+        """Cut the blocks into about ``parts`` equal pieces, between entries."""
+        total = sum(len(b) for b in self._blocks)
+        size = max(1, -(-total // max(parts, 1)))
+        units: list[_Unit] = []
         for block in self._blocks:
-            i, qi = q.find(block.hashes)
-            slots = block.local[i].astype(np.int64) + block.first_slot
-            alive = self._slot_alive[slots]
-            if not alive.all():
-                i, qi, slots = i[alive], qi[alive], slots[alive]
-            parts.append((slots, block.sites[i], qi))
-        if not parts:
-            return None
-        slots, sites, qi = (np.concatenate([p[j] for p in parts]) for j in range(3))
+            lo = 0
+            while lo < len(block):
+                hi = min(lo + size, len(block))
+                if hi < len(block):  # move the cut to the next entry's first minimizer
+                    hi = int(np.searchsorted(block.local, block.local[hi], side="left"))
+                    if hi <= lo:
+                        hi = int(np.searchsorted(block.local, block.local[lo], side="right"))
+                units.append((block, lo, hi))
+                lo = hi
+        return units
+
+    def _seeds(self, q: QueryKmers, unit: _Unit) -> _Seeds | None:
+        """Return the seeds in a part of a block, grouped by entry and in order along it.
+
+        The diagonal is target minus query position on the plus strand, their
+        sum on the minus strand, modulo the length of a circular target.
+        Seeds of a k-mer the query holds more than once come last, one per
+        query position, flagged ``repeated``.
+        """
+        block, lo, hi = unit
+        i, qi = q.find(block.hashes[lo:hi])
+        i += lo
+        slots = block.local[i].astype(np.int32) + np.int32(block.first_slot)
+        alive = self._slot_alive[slots]
+        if not alive.all():
+            i, qi, slots = i[alive], qi[alive], slots[alive]
+        sites = block.sites[i]
         if slots.size == 0:
             return None
         counts = q.offsets[qi + 1] - q.offsets[qi]
         occurrence = q.offsets[qi]
-        if counts.max() > 1:  # repeated query k-mers: one seed per position
-            occurrence = _expand(occurrence, counts)
-            slots, sites = np.repeat(slots, counts), np.repeat(sites, counts)
-        t_pos = (sites & ~_REVERSE).astype(np.int64)
+        repeated = np.zeros(slots.size, dtype=bool)
+        several = np.flatnonzero(counts > 1)
+        if several.size:  # one seed per query position, after the others
+            n = counts[several]
+            extra = _expand(occurrence[several].astype(np.int64), n.astype(np.int64))
+            single = np.flatnonzero(counts == 1)
+            occurrence = np.concatenate((occurrence[single], extra.astype(np.int32)))
+            slots = np.concatenate((slots[single], np.repeat(slots[several], n)))
+            sites = np.concatenate((sites[single], np.repeat(sites[several], n)))
+            repeated = np.arange(slots.size) >= single.size
+        t_pos = (sites & ~_REVERSE).view(np.int32)
         minus = ((sites & _REVERSE) != 0) != q.reverse[occurrence]
         q_pos = q.positions[occurrence]
         diagonal = np.where(minus, t_pos + q_pos, t_pos - q_pos)
@@ -400,52 +461,74 @@ class KmerIndex:
         outside = self._slot_circular[slots] & ((diagonal < 0) | (diagonal >= length))
         if outside.any():
             diagonal[outside] %= length[outside]
-        return slots, q_pos, diagonal, minus.astype(np.int64)
+        return _Seeds(2 * slots + minus, q_pos, t_pos, diagonal, repeated)
 
-    def _runs(self, q: QueryKmers, match: int, mismatch: int) -> _Runs | None:
-        """Cut the seeds of each entry and strand into runs along one diagonal (level 1)."""
-        seeds = self._seeds(q)
+    def _runs(self, q: QueryKmers, unit: _Unit, match: int, mismatch: int) -> _Runs | None:
+        """Cut the seeds of each entry and strand into runs along one diagonal (level 1).
+
+        Consecutive seeds along the entry stay in one run while their
+        diagonals differ by at most ``_SUB_LINK`` (small indels). Seeds of
+        repeated query k-mers lie on several diagonals at once; they are
+        first sorted by diagonal, clustered, and each cluster ordered along
+        the entry.
+        """
+        seeds = self._seeds(q, unit)
         if seeds is None:
             return None
         parts = []
-        for strand in (0, 1):
-            pick = np.flatnonzero(seeds[3] == strand)
+        unique = np.flatnonzero(~seeds.repeated)
+        minus = (seeds.group[unique] & 1).astype(bool)
+        for pick in (unique[~minus], unique[minus]):
             if pick.size:
-                slots, q_pos, diagonal = (a[pick] for a in seeds[:3])
-                parts.append(self._strand_runs(slots, q_pos, diagonal, strand, match, mismatch))
+                group, diagonal = seeds.group[pick], seeds.diagonal[pick]
+                shift = self._shift(np.diff(diagonal), group[1:])
+                starts = np.ones(pick.size, dtype=bool)
+                starts[1:] = (group[1:] != group[:-1]) | (np.abs(shift) > _SUB_LINK)
+                q_pos = seeds.q_pos[pick]
+                parts.append(self._score_runs(group, q_pos, diagonal, starts, match, mismatch))
+        pick = np.flatnonzero(seeds.repeated)
+        if pick.size:
+            group, diagonal = seeds.group[pick], seeds.diagonal[pick]
+            order = np.lexsort((diagonal, group))
+            group, diagonal, pick = group[order], diagonal[order], pick[order]
+            starts = np.ones(pick.size, dtype=bool)
+            starts[1:] = (group[1:] != group[:-1]) | (np.diff(diagonal) > _SUB_LINK)
+            pick = pick[np.lexsort((seeds.t_pos[pick], np.cumsum(starts)))]
+            group, q_pos, diagonal = seeds.group[pick], seeds.q_pos[pick], seeds.diagonal[pick]
+            parts.append(self._score_runs(group, q_pos, diagonal, starts, match, mismatch))
         return _Runs(*(np.concatenate([p[j] for p in parts]) for j in range(7)))
 
-    def _strand_runs(
+    def _shift(self, delta: _IntArray, group: _IntArray) -> _IntArray:
+        slots = group >> 1
+        return _wrap(delta, self._slot_length[slots], self._slot_circular[slots])
+
+    def _score_runs(
         self,
-        slots: _I64Array,
-        q_pos: _I64Array,
-        diagonal: _I64Array,
-        strand: int,
+        group: _IntArray,
+        q_pos: _IntArray,
+        diagonal: _IntArray,
+        starts: npt.NDArray[np.bool_],
         match: int,
         mismatch: int,
     ) -> _Runs:
-        length = self._slot_length[slots]
-        circular = self._slot_circular[slots]
-        shift = _wrap(np.diff(diagonal), length[1:], circular[1:])
-        starts = np.ones(slots.size, dtype=bool)
-        starts[1:] = (slots[1:] != slots[:-1]) | (np.abs(shift) > _SUB_LINK)
+        """Score each run (seeds from each ``starts`` to the next) along the query."""
         first = np.flatnonzero(starts)
-        sizes = np.diff(np.append(first, slots.size))
+        sizes = np.diff(np.append(first, group.size))
         step = np.abs(np.diff(q_pos, prepend=0))
         step[first] = self._k
         gain = np.minimum(step, self._k) * match + _stretch(
             np.maximum(step - self._k, 0), match, mismatch, self._window
         )
-        anchor = diagonal[first]
-        relative = _wrap(diagonal - np.repeat(anchor, sizes), length, circular)
+        anchor = diagonal[first].astype(np.int64)
+        relative = self._shift(diagonal - np.repeat(anchor, sizes), group)
         return _Runs(
-            2 * slots[first] + strand,
-            _segmented_max_run(gain, first, sizes),
-            np.minimum.reduceat(q_pos, first),
-            np.maximum.reduceat(q_pos, first) + self._k,
-            anchor + np.minimum.reduceat(relative, first),
-            anchor + np.maximum.reduceat(relative, first),
-            sizes,
+            group[first].astype(np.int64),
+            _segmented_max_run(gain.astype(np.int64), first, sizes),
+            np.minimum.reduceat(q_pos, first).astype(np.int64),
+            np.maximum.reduceat(q_pos, first).astype(np.int64) + self._k,
+            anchor + np.minimum.reduceat(relative, first).astype(np.int64),
+            anchor + np.maximum.reduceat(relative, first).astype(np.int64),
+            sizes.astype(np.int64),
         )
 
     def compact(self) -> None:
@@ -530,28 +613,48 @@ class KmerIndex:
         return _Block(older.first_slot, hashes, sites, local)
 
 
-def _wrap(delta: _I64Array, length: _I64Array, circular: npt.NDArray[np.bool_]) -> _I64Array:
+def _wrap(delta: _IntArray, length: _IntArray, circular: npt.NDArray[np.bool_]) -> _IntArray:
     """Return diagonal differences, taken the short way round on circular targets."""
     if not circular.any():
         return delta
     n = np.maximum(length, 1)
-    return np.where(circular, (delta + n // 2) % n - n // 2, delta)
+    wrapped: _IntArray = np.where(circular, (delta + n // 2) % n - n // 2, delta)
+    return wrapped
 
 
-def _stretch(gap: _I64Array, match: int, mismatch: int, window: int) -> _I64Array:
+def _stretch(gap: _IntArray, match: int, mismatch: int, window: int) -> _IntArray:
     """Score ``gap`` query bases between seeds: related first, unrelated beyond."""
     related = np.minimum(gap, _RELATED * (window + 1) // 2)
-    return related * match // 2 + (gap - related) * mismatch // _UNRELATED
+    value: _IntArray = related * match // 2 + (gap - related) * mismatch // _UNRELATED
+    return value
 
 
 def _segmented_max_run(gain: _I64Array, first: _I64Array, sizes: _I64Array) -> _I64Array:
     """Return the best sum of consecutive ``gain`` within each segment (starting at ``first``)."""
     before = np.cumsum(gain) - gain
     prefix = before - np.repeat(before[first], sizes)  # within-segment sum before each element
-    segment = np.repeat(np.arange(first.size), sizes)
+    segment = np.repeat(np.arange(first.size, dtype=np.int64), sizes)
     spread = int(prefix.max() - prefix.min()) + 1
     lowest = np.minimum.accumulate(prefix - segment * spread) + segment * spread
     return np.maximum.reduceat(prefix + gain - lowest, first)
+
+
+def _prune(runs: _Runs, limit: int, bonus: int) -> _Runs:
+    """Drop the groups whose chains cannot reach the ``limit`` best.
+
+    A chain scores at least its best run and at most the sum of its runs plus
+    ``bonus`` (the most a stretch between two runs can add) per join.
+    """
+    group = np.unique(runs.group, return_inverse=True)[1]
+    size = np.bincount(group)
+    if size.size <= limit:
+        return runs
+    upper = np.bincount(group, weights=np.maximum(runs.estimate, 0)) + (size - 1) * bonus
+    lower = np.zeros(size.size, dtype=np.int64)
+    np.maximum.at(lower, group, runs.estimate)
+    floor = np.partition(lower, size.size - limit)[size.size - limit]
+    keep = upper[group] >= floor
+    return _Runs(*(a[keep] for a in runs))
 
 
 def _chain_runs(
@@ -563,12 +666,16 @@ def _chain_runs(
     mismatch: int,
     gap_open: int,
     gap_extend: int,
-) -> _Runs:
-    """Chain runs across indels (level 2) and return the best chain of each group.
+) -> tuple[_Runs, _Runs]:
+    """Chain runs across indels (level 2): the best chain of each group, and runners-up.
+
+    A runner-up is the best chain elsewhere on the target (its diagonals away
+    from the best one's) scoring at least 3/4 of the best: a second copy of
+    the matching region, which may align better than the seeds suggest.
 
     A dynamic programme over the runs of each group in query order, each run
-    looking back at most ``_PREDECESSORS`` runs, vectorised across groups.
-    ``circular_length`` is the length of circular slots, else 0.
+    looking back at most ``_PREDECESSORS`` runs, vectorised across groups and
+    predecessors. ``circular_length`` is the length of circular slots, else 0.
     """
     order = np.lexsort((runs.q_hi, runs.q_lo, runs.group))
     r = _Runs(*(a[order] for a in runs))
@@ -583,28 +690,27 @@ def _chain_runs(
     q_lo, d_lo, d_hi, seeds = r.q_lo.copy(), r.d_lo.copy(), r.d_hi.copy(), r.seeds.copy()
     by_rank = np.argsort(rank, kind="stable")
     bounds = np.searchsorted(rank[by_rank], np.arange(int(sizes.max()) + 1))
+    lowest = np.iinfo(np.int64).min
     for p in range(1, int(sizes.max())):
         j = by_rank[bounds[p] : bounds[p + 1]]
-        best = np.full(j.size, np.iinfo(np.int64).min)
-        via = j.copy()
-        for h in range(1, min(p, _PREDECESSORS) + 1):
-            i = j - h
-            overlap = np.maximum(r.q_hi[i] - r.q_lo[j], 0)
-            shift = _wrap(r.d_lo[j] - r.d_hi[i], length[j], circular[j])
-            # an indel of |shift| bases; on a linear target the target must also advance
-            t_gap = np.where(minus[j], -shift, shift) + (r.q_lo[j] - r.q_hi[i])
-            ok = (overlap <= k) & (np.abs(shift) <= LINK) & (circular[j] | (t_gap >= -k))
-            value = (
-                score[i]
-                + _stretch(np.maximum(r.q_lo[j] - r.q_hi[i], 0), match, mismatch, window)
-                - overlap * match
-                - np.where(shift != 0, gap_open + gap_extend * np.abs(shift), 0)
-            )
-            better = ok & (value > best)
-            best = np.where(better, value, best)
-            via = np.where(better, i, via)
+        i = j[:, None] - np.arange(1, min(p, _PREDECESSORS) + 1)  # candidate predecessors
+        jj = j[:, None]
+        gap = r.q_lo[jj] - r.q_hi[i]
+        shift = _wrap(r.d_lo[jj] - r.d_hi[i], length[jj], circular[jj])
+        # an indel of |shift| bases; on a linear target the target must also advance
+        t_gap = np.where(minus[jj], -shift, shift) + gap
+        ok = (gap >= -k) & (np.abs(shift) <= LINK) & (circular[jj] | (t_gap >= -k))
+        value = (
+            score[i]
+            + _stretch(np.maximum(gap, 0), match, mismatch, window)
+            + np.minimum(gap, 0) * match
+            - np.where(shift != 0, gap_open + gap_extend * np.abs(shift), 0)
+        )
+        value = np.where(ok, value, lowest)
+        h = np.argmax(value, axis=1)
+        best = value[np.arange(j.size), h]
         join = best > 0
-        jj, ii = j[join], via[join]
+        jj, ii = j[join], i[np.arange(j.size), h][join]
         score[jj] += best[join]
         q_lo[jj] = q_lo[ii]
         # the chain's diagonal extent, next to this run's diagonals on a circular target
@@ -612,8 +718,23 @@ def _chain_runs(
         d_lo[jj] = np.minimum(d_lo[jj], d_lo[ii] + moved)
         d_hi[jj] = np.maximum(d_hi[jj], d_hi[ii] + moved)
         seeds[jj] += seeds[ii]
-    pick = np.lexsort((-score, r.group))
-    pick = pick[np.flatnonzero(np.diff(r.group[pick], prepend=-1))]
-    return _Runs(
-        r.group[pick], score[pick], q_lo[pick], r.q_hi[pick], d_lo[pick], d_hi[pick], seeds[pick]
-    )
+    ends = _Runs(r.group, score, q_lo, r.q_hi, d_lo, d_hi, seeds)  # chains, by their last run
+    top = np.maximum.reduceat(score, first)
+    best = _first_max(score, first, sizes, top)
+    # the runner-up chain of a group that lies elsewhere on the target (a second copy)
+    owner = np.repeat(best, sizes)
+    centre = (d_lo + d_hi) // 2
+    half = (d_hi - d_lo) // 2 + (d_hi[owner] - d_lo[owner]) // 2 + _SUB_LINK
+    apart = np.abs(_wrap(centre - centre[owner], length, circular)) > half
+    eligible = apart & (score * 4 >= np.repeat(top, sizes) * 3) & (score > 0)
+    runner = np.flatnonzero(eligible)
+    runner = runner[np.lexsort((-score[runner], r.group[runner]))]
+    runner = runner[np.flatnonzero(np.diff(r.group[runner], prepend=-1))]
+    return _Runs(*(a[best] for a in ends)), _Runs(*(a[runner] for a in ends))
+
+
+def _first_max(score: _I64Array, first: _I64Array, sizes: _I64Array, top: _I64Array) -> _I64Array:
+    """Return the index of the first maximum of ``score`` in each segment."""
+    at = np.flatnonzero(score == np.repeat(top, sizes))
+    segment = np.searchsorted(first, at, side="right") - 1
+    return at[np.flatnonzero(np.diff(segment, prepend=-1))]

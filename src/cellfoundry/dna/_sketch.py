@@ -2,9 +2,10 @@
 
 A target is reduced to its canonical k-mer *minimizers* with their positions
 (:func:`sketch`): in every run of ``window`` consecutive k-mers, the one with
-the smallest hash. With ``window=8`` about one k-mer in 4.5 is kept, and
-every exact match of ``window + k - 1`` bases or more between two sequences
-still holds a common minimizer (the winnowing guarantee). A k-mer and its
+the smallest hash. With ``window=12`` about one k-mer in 6.5 is kept
+(``2 / (window + 1)``), and every exact match of ``window + k - 1`` bases
+or more between two sequences still holds a common minimizer (the
+winnowing guarantee). A k-mer and its
 reverse complement hash to the same value, so one sketch serves both strands.
 The :class:`Sketch` is what the bank stores per entry (as a BLOB) so that
 :class:`~cellfoundry.dna.KmerIndex` can be rebuilt at startup without reading
@@ -27,7 +28,7 @@ __all__ = ["DEFAULT_K", "DEFAULT_WINDOW", "QueryKmers", "Sketch", "has_kmers", "
 
 DEFAULT_K: Final = 16
 """k-mer length; 16 is the longest that packs into 32 bits (2 bits per base)."""
-DEFAULT_WINDOW: Final = 8
+DEFAULT_WINDOW: Final = 12
 """Minimizer window, in consecutive k-mers."""
 
 _U32 = np.uint32
@@ -267,54 +268,65 @@ def _check_params(k: int, window: int) -> None:
         raise ValidationError(f"window must be at least 1, got {window}", field="window")
 
 
-_BUCKET_BITS: Final = 20  # the query's hash table has 2**20 buckets
+_BUCKET_BITS: Final = 18  # the query's hash table has 2**18 buckets
+_BUCKET_SHIFT: Final = np.uint32(32 - _BUCKET_BITS)
 
 
 @dataclass(frozen=True, slots=True)
 class QueryKmers:
-    """The canonical k-mers of a query, and a table to find them fast.
+    """The canonical k-mers of a query, and a hash table to find them fast.
 
     ``hashes`` are the distinct hashes, sorted; the positions of ``hashes[i]``
     in the query are ``positions[offsets[i]:offsets[i + 1]]`` (``reverse``
     tells whether the canonical k-mer is the reverse complement there).
-    ``bucket[h >> 12]`` is the index of the only query hash in that bucket,
-    -1 if none and -2 if several.
+    A hash ``h`` falls in bucket ``h >> 14``: ``occupied`` tells whether a
+    query hash does too, ``bucket`` which one (-2 if several).
     """
 
     k: int
     hashes: _U32Array
-    offsets: _I64Array
-    positions: _I64Array
+    offsets: npt.NDArray[np.int32]
+    positions: npt.NDArray[np.int32]
     reverse: npt.NDArray[np.bool_]
+    occupied: npt.NDArray[np.bool_]
     bucket: npt.NDArray[np.int32]
 
     @classmethod
     def of(cls, query: str, k: int) -> QueryKmers:
         """Collect the k-mers of a validated, upper-case (linear) query."""
         hashes, reverse = _kmers(query, k, circular=False)
-        positions = np.flatnonzero(hashes != _SENTINEL)
+        positions = np.flatnonzero(hashes != _SENTINEL).astype(np.int32)
         positions = positions[np.argsort(hashes[positions], kind="stable")]
         ordered = hashes[positions]
         bounds = np.flatnonzero(ordered[1:] != ordered[:-1]) + 1
-        starts = np.concatenate(([0], bounds, [ordered.size])).astype(np.int64)
+        starts = np.concatenate(([0], bounds, [ordered.size])).astype(np.int32)
         unique = ordered[starts[:-1]]
+        keys = unique >> _BUCKET_SHIFT
         bucket = np.full(1 << _BUCKET_BITS, -1, dtype=np.int32)
-        keys = (unique >> _U32(32 - _BUCKET_BITS)).astype(np.int64)
         bucket[keys] = np.arange(unique.size, dtype=np.int32)
-        shared = keys[1:][keys[1:] == keys[:-1]]
-        bucket[shared] = -2
-        return cls(k, unique, starts, positions, reverse[positions] != 0, bucket)
+        bucket[keys[1:][keys[1:] == keys[:-1]]] = -2
+        return cls(k, unique, starts, positions, reverse[positions] != 0, bucket != -1, bucket)
 
-    def find(self, hashes: _U32Array) -> tuple[_I64Array, _I64Array]:
+    def find(self, hashes: _U32Array) -> tuple[_I64Array, npt.NDArray[np.int32]]:
         """Return ``(i, q)``: the indices into ``hashes`` that are query k-mers, and which."""
-        q = self.bucket[hashes >> _U32(32 - _BUCKET_BITS)]
-        i = np.flatnonzero(q != -1)
-        q = q[i].astype(np.int64)
+        i = np.flatnonzero(np.take(self.occupied, hashes >> _BUCKET_SHIFT))
+        h = hashes[i]
+        q = np.take(self.bucket, h >> _BUCKET_SHIFT)
         several = np.flatnonzero(q == -2)
         if several.size:
-            h = hashes[i[several]]
-            at = np.minimum(np.searchsorted(self.hashes, h), self.hashes.size - 1)
-            q[several] = np.where(self.hashes[at] == h, at, -1)
+            at = np.searchsorted(self.hashes, h[several])
+            at = np.minimum(at, self.hashes.size - 1).astype(np.int32)
+            q[several] = np.where(self.hashes[at] == h[several], at, -1)
         hit = q >= 0
-        hit[hit] = self.hashes[q[hit]] == hashes[i[hit]]
+        hit[hit] = self.hashes[q[hit]] == h[hit]
         return i[hit], q[hit]
+
+
+def _expand(starts: _I64Array, lengths: _I64Array) -> _I64Array:
+    """Return the concatenation of ``arange(s, s + n)`` for each start and length."""
+    total = int(lengths.sum())
+    if total == 0:
+        return np.empty(0, dtype=np.int64)
+    shift = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+    out: _I64Array = np.arange(total, dtype=np.int64) + shift
+    return out

@@ -1,26 +1,34 @@
 """DNA similarity search over plasmids, parts and genomes.
 
-A query is compared with the bank in two stages:
+Scores are BLASTN-like: match +2, mismatch -3, a gap of ``n`` bases costs
+``5 + 2n``, a pair involving an IUPAC ambiguity code scores -1. Alignment is
+local (Smith-Waterman, pyopal: SIMD across targets), on both strands of the
+query; a circular target is extended across its origin, so alignments
+spanning it are found. :func:`search` runs in four stages:
 
-1. **Prefilter.** A :class:`KmerIndex` of the targets' canonical k-mer
-   minimizers (:func:`sketch`, stored by the bank as a BLOB per entry) ranks
-   the entries by how many of their minimizers occur in the query or its
-   reverse complement; the best ``candidates`` are kept.
-2. **Alignment.** The query and its reverse complement are aligned to every
-   candidate with Smith-Waterman local alignment (pyopal, SIMD across targets)
-   with BLASTN-like scores: match +2, mismatch -3, gap of length ``n`` costs
-   ``5 + 2n``; a pair involving an IUPAC ambiguity code scores -1. Circular
-   targets are extended across their origin, so alignments spanning it are
-   found. Only the reported hits are re-aligned with traceback.
+1. **Seed chains** (:meth:`KmerIndex.chains`): the canonical k-mer
+   minimizers of every entry (:func:`sketch`, kept by the bank as a BLOB)
+   that are k-mers of the query are chained along diagonals, and each
+   entry strand gets an estimate of its best local alignment score; the
+   best ``candidates`` entry strands (and those tied with the last) go on.
+2. **Windows**: the query is aligned to the stretch of each candidate
+   around its chain (a second copy elsewhere on the entry gets its own
+   window), about ``len(query) + 200`` bases instead of the whole entry.
+3. **Verification**: the ``top + 6`` best entries by window score are
+   aligned whole, so their scores are exactly those of :func:`align_exhaustive`.
+4. **Traceback** of the ``top`` best, in the stretch ending where the
+   alignment ends (Opal's traceback is slow on long targets).
 
-:func:`align_exhaustive` runs stage 2 alone over every target; it is the
-reference :func:`search` is tested and benchmarked against.
+:func:`align_exhaustive` aligns every target whole and then runs stage 4;
+it is the reference :func:`search` is tested and benchmarked against.
 
-Limits. The prefilter only sees targets that share an exact stretch of about
-``k + window - 1`` = 23 bases (defaults) with the query, and it ranks by
-shared minimizers, not by alignment score: a target whose best local alignment
-is made of many short exact runs (below ~90 % identity) can rank below
-``candidates`` others and be missed. Raise ``candidates`` to trade speed for
+Limits. The seeds only see entries sharing an exact stretch of
+``k + window - 1`` = 27 bases (defaults) with the query, and the chain
+estimate cannot tell a diverged homologue (below ~85 % identity, few exact
+27-mers) from an unrelated stretch of the same length: such hits are
+underestimated and, when more than ``candidates`` entry strands compete, can
+be left out. Entries whose seeds tie (identical copies) are all passed on,
+up to four times ``candidates``. Raise ``candidates`` to trade speed for
 recall.
 """
 
@@ -34,21 +42,13 @@ from dataclasses import dataclass
 from typing import Final, Literal
 
 import pyopal
-from scoring_matrices import ScoringMatrix
+from scoring_matrices.lib import ScoringMatrix
 
 from cellfoundry.core.errors import ValidationError
 from cellfoundry.core.progress import NullProgress, Progress
 from cellfoundry.core.sequence import Topology, reverse_complement, validate_dna
-from cellfoundry.dna._kmers import (
-    DEFAULT_K,
-    DEFAULT_WINDOW,
-    LINK,
-    KmerIndex,
-    SeedChain,
-    Sketch,
-    has_kmers,
-    sketch,
-)
+from cellfoundry.dna._index import LINK, KmerIndex, SeedChain
+from cellfoundry.dna._sketch import DEFAULT_K, DEFAULT_WINDOW, Sketch, has_kmers, sketch
 
 __all__ = [
     "AMBIGUOUS_SCORE",
@@ -81,8 +81,8 @@ GAP_OPEN: Final = 5
 """Gap existence cost; a gap of length ``n`` costs ``GAP_OPEN + n * GAP_EXTEND``."""
 GAP_EXTEND: Final = 2
 """Cost of each base in a gap."""
-DEFAULT_CANDIDATES: Final = 200
-"""Entries passed from the prefilter to the aligner by default."""
+DEFAULT_CANDIDATES: Final = 300
+"""Entry strands (best seed chains) passed from the prefilter to the aligner by default."""
 DEFAULT_MIN_SCORE: Final = 50
 """Default lowest reported score. A 2 kb query aligned to 65 Mbp of random DNA
 scores at most about 40 by chance (Karlin-Altschul, lambda 0.625, K 0.41)."""
@@ -90,10 +90,12 @@ scores at most about 40 by chance (Karlin-Altschul, lambda 0.625, K 0.41)."""
 _ALPHABET: Final = "ACGTRYSWKMBDHVN"
 _BATCH: Final = 512  # targets fetched and aligned at a time by the exhaustive paths
 _PAD: Final = 64  # diagonals added on each side of a chain's window
-_VERIFY_EXTRA: Final = 20  # targets beyond `top` re-aligned whole after the window stage
+_VERIFY_EXTRA: Final = 6  # targets beyond `top` re-aligned whole after the window stage
 StrandSign = Literal[1, -1]
 _STRANDS: Final[tuple[StrandSign, StrandSign]] = (1, -1)
 _Item = tuple[int, StrandSign, str]  # key, strand of the query, target sequence
+_Best = tuple[int, StrandSign, int]  # score, strand, alignment end on the target (-1: unknown)
+_Mode = Literal["score", "end"]
 Fetch = Callable[[Sequence[int]], Mapping[int, tuple[str, Topology]]]
 """Returns the sequence and topology of each requested key (missing keys are skipped)."""
 
@@ -200,7 +202,7 @@ def search(
     ...     index.add(key, sketch(seq, topology))
     >>> query = reverse_complement("GAACTTTTCACTGGAGTTGTCCCAATTCTTG")
     >>> search(query, index, lambda keys: {k: bank[k] for k in keys}, min_score=20)
-    [Hit(key=1, score=62, -, query 0..31, target 26..57, identity 1.000, coverage 1.000)]
+    [Hit(key=1, score=62, -, query 0..31, target 24..55, identity 1.000, coverage 1.000)]
     """
     q = _prepare_query(query)
     if MATCH_SCORE * len(q) < min_score:
@@ -208,7 +210,7 @@ def search(
     with _Aligner(q, threads, progress) as aligner:
         if not has_kmers(q, index.k):
             keys = sorted(index)
-            best: dict[int, tuple[int, StrandSign]] = {}
+            best: dict[int, _Best] = {}
             aligner.expect(2 * len(keys))
             for i in range(0, len(keys), _BATCH):
                 batch = _checked(fetch(keys[i : i + _BATCH]))
@@ -217,35 +219,49 @@ def search(
                 aligner, best, fetch, top=top, min_identity=min_identity, min_score=min_score
             )
 
-        chains = index.chains(
-            q, limit=candidates, scores=(MATCH_SCORE, MISMATCH_SCORE, GAP_OPEN, GAP_EXTEND)
-        )
+        scores = (MATCH_SCORE, MISMATCH_SCORE, GAP_OPEN, GAP_EXTEND)
+        chains = index.chains(q, limit=candidates, scores=scores, threads=aligner.workers)
         targets = _checked(fetch(sorted({c.key for c in chains})))
         windows = [
             (c.key, c.strand, _window(*targets[c.key], c, len(q)))
             for c in chains
             if c.key in targets
         ]
-        aligner.expect(len(windows) + 2 * min(len(targets), top + _VERIFY_EXTRA))
+        strands: dict[int, set[StrandSign]] = {}
+        for c in chains:
+            strands.setdefault(c.key, set()).add(c.strand)
         by_window = aligner.best(windows)
         ranked = sorted(by_window, key=lambda key: (-by_window[key][0], key))
-        verified: dict[int, tuple[int, StrandSign]] = {}
-        hits: list[Hit] = []
-        size = top + _VERIFY_EXTRA
-        while ranked:
-            chunk, ranked = ranked[:size], ranked[size:]
-            verified.update(aligner.best(_whole({k: targets[k] for k in chunk}, len(q))))
-            hits = _finish(
+
+        def finish() -> list[Hit]:
+            return _finish(
                 aligner,
                 verified,
-                lambda ks: {k: targets[k] for k in ks},
+                lambda keys: {k: targets[k] for k in keys},
                 top=top,
                 min_identity=min_identity,
                 min_score=min_score,
             )
+
+        # verify the best by window score until `top` pass the filters (or none could)
+        verified: dict[int, _Best] = {}
+        hits: list[Hit] = []
+        floor = max(min_score, 1)
+        stale = False
+        while ranked and by_window[ranked[0]][0] >= floor:
+            size = top + _VERIFY_EXTRA if not verified else 2 * top
+            chunk, ranked = ranked[:size], ranked[size:]
+            chosen = {k: targets[k] for k in chunk}
+            verified.update(aligner.best(_whole(chosen, len(q), strands), mode="end"))
+            stale = True
+            if sum(v[0] >= floor for v in verified.values()) < top:
+                continue
+            hits = finish()
+            stale = False
             if len(hits) >= top:
                 break
-            aligner.expect(2 * min(len(ranked), size))
+        if stale:
+            hits = finish()
         return hits
 
 
@@ -276,7 +292,7 @@ def align_exhaustive(
     items = list(targets.items())
     with _Aligner(q, threads, progress) as aligner:
         aligner.expect(2 * len(items))
-        best: dict[int, tuple[int, StrandSign]] = {}
+        best: dict[int, _Best] = {}
         for i in range(0, len(items), _BATCH):
             best.update(aligner.best(_whole(_checked(dict(items[i : i + _BATCH])), len(q))))
         return _finish(
@@ -319,17 +335,25 @@ def _extend(target: str, topology: Topology, query_length: int) -> str:
     """
     if topology != "circular":
         return target
-    span = query_length + math.ceil(MATCH_SCORE * query_length / GAP_EXTEND)
-    return target + target[: min(len(target) - 1, span - 1)]
+    return target + target[: min(len(target) - 1, _max_span(query_length) - 1)]
 
 
-def _whole(targets: Mapping[int, tuple[str, Topology]], query_length: int) -> list[_Item]:
-    """Both strands of whole targets (extended across the origin if circular)."""
+def _max_span(query_length: int) -> int:
+    """Return a bound on the target bases a local alignment of the query can span."""
+    return query_length + math.ceil(MATCH_SCORE * query_length / GAP_EXTEND)
+
+
+def _whole(
+    targets: Mapping[int, tuple[str, Topology]],
+    query_length: int,
+    strands: Mapping[int, set[StrandSign]] | None = None,
+) -> list[_Item]:
+    """Whole targets (extended across the origin if circular), on both or the given strands."""
     return [
         (key, strand, _extend(seq, topology, query_length))
         for key, (seq, topology) in targets.items()
         if seq
-        for strand in _STRANDS
+        for strand in (_STRANDS if strands is None else sorted(strands[key], reverse=True))
     ]
 
 
@@ -365,6 +389,7 @@ class _Aligner:
         self.progress = progress or NullProgress()
         self.done = 0
         self.total = 0
+        self.announced = 0
         ambiguous = _ALPHABET[4:]
         rows = [
             [
@@ -387,13 +412,28 @@ class _Aligner:
         self.pool.shutdown()
 
     def expect(self, alignments: int) -> None:
-        """Announce ``alignments`` more alignments to the progress callback."""
+        """Announce ``alignments`` coming alignments to the progress callback."""
         self.total += alignments
+        self.announced += alignments
         self.progress(self.done, self.total)
 
-    def best(self, items: Sequence[_Item]) -> dict[int, tuple[int, StrandSign]]:
-        """Return the best ``(score, strand)`` per key; a tie goes to the plus strand."""
-        tasks = []
+    def _start(self, alignments: int) -> None:
+        """Count ``alignments`` about to run against what was announced."""
+        used = min(self.announced, alignments)
+        self.announced -= used
+        if alignments > used:
+            self.expect(alignments - used)
+            self.announced -= alignments - used
+
+    def best(self, items: Sequence[_Item], mode: _Mode = "score") -> dict[int, _Best]:
+        """Return the best ``(score, strand, end)`` per key; a tie goes to the plus strand.
+
+        ``end`` is the last target position of the alignment in ``"end"``
+        mode, -1 in ``"score"`` mode (which is faster).
+        """
+        self._start(len(items))
+        self.done += sum(1 for item in items if not item[2])
+        tasks: list[tuple[StrandSign, list[int], pyopal.Database, int, int, _Mode]] = []
         for strand in _STRANDS:
             keys = [key for key, s, seq in items if s == strand and seq]
             if not keys:
@@ -402,28 +442,33 @@ class _Aligner:
                 [seq for _, s, seq in items if s == strand and seq], alphabet=self.opal.alphabet
             )
             step = -(-len(keys) // self.workers)
-            tasks.extend((strand, keys, database, i, i + step) for i in range(0, len(keys), step))
-        best: dict[int, tuple[int, StrandSign]] = {}
+            tasks.extend(
+                (strand, keys, database, i, i + step, mode) for i in range(0, len(keys), step)
+            )
+        best: dict[int, _Best] = {}
         for strand, results in self.pool.map(self._run, tasks):
-            for key, score in results:
+            for key, score, end in results:
                 previous = best.get(key)
-                if previous is None or (score, strand) > previous:
-                    best[key] = (score, strand)
+                if previous is None or (score, strand) > previous[:2]:
+                    best[key] = (score, strand, end)
             self.done += len(results)
             self.progress(self.done, max(self.total, self.done))
         return best
 
     def _run(
-        self, task: tuple[StrandSign, list[int], pyopal.Database, int, int]
-    ) -> tuple[StrandSign, list[tuple[int, int]]]:
-        strand, keys, database, start, end = task
-        results = self.opal.align(
-            self.queries[strand], database, mode="score", start=start, end=end
-        )
-        return strand, [(keys[r.target_index], r.score) for r in results]
+        self, task: tuple[StrandSign, list[int], pyopal.Database, int, int, _Mode]
+    ) -> tuple[StrandSign, list[tuple[int, int, int]]]:
+        strand, keys, database, start, end, mode = task
+        query = self.queries[strand]
+        if mode == "end":
+            ends = self.opal.align(query, database, mode="end", start=start, end=end)
+            return strand, [(keys[r.target_index], r.score, r.target_end) for r in ends]
+        scores = self.opal.align(query, database, mode="score", start=start, end=end)
+        return strand, [(keys[r.target_index], r.score, -1) for r in scores]
 
-    def full(self, strand: StrandSign, sequences: list[str]) -> list[pyopal.FullResult]:
-        """Align with traceback; results in the order of ``sequences``."""
+    def trace(self, task: tuple[StrandSign, list[str]]) -> list[pyopal.FullResult]:
+        """Align one strand of the query with traceback; results in the order of the targets."""
+        strand, sequences = task
         database = pyopal.Database(sequences, alphabet=self.opal.alphabet)
         results = self.opal.align(self.queries[strand], database, mode="full")
         return sorted(results, key=lambda r: r.target_index)
@@ -431,40 +476,61 @@ class _Aligner:
 
 def _finish(
     aligner: _Aligner,
-    best: Mapping[int, tuple[int, StrandSign]],
+    best: Mapping[int, _Best],
     lookup: Fetch,
     *,
     top: int,
     min_identity: float,
     min_score: int,
 ) -> list[Hit]:
-    """Re-align the best-scoring targets with traceback and build the hits."""
+    """Trace back the best-scoring targets and build the hits.
+
+    Opal's traceback is slow on long targets, so it runs on the stretch of
+    the target that can hold the best alignment: the alignment's end (from
+    an ``"end"`` pass if not known yet) and the most it can span before it
+    (see :func:`_max_span`).
+    """
     ranked = sorted(
         (
-            (score, key, strand)
-            for key, (score, strand) in best.items()
+            (score, key, strand, end)
+            for key, (score, strand, end) in best.items()
             if score >= max(min_score, 1)
         ),
         key=lambda s: (-s[0], s[1]),
     )
     length = len(aligner.query)
+    span = _max_span(length)
     hits: list[Hit] = []
     start = 0
     while len(hits) < top and start < len(ranked):
         chunk = ranked[start : start + top - len(hits)]
         start += len(chunk)
-        targets = _checked(lookup([key for _, key, _ in chunk]))
-        found: dict[int, Hit] = {}
+        targets = _checked(lookup([key for _, key, _, _ in chunk]))
+        chunk = [c for c in chunk if c[1] in targets]
+        extended = {key: _extend(*targets[key], length) for _, key, _, _ in chunk}
+        unknown = [(key, strand, extended[key]) for _, key, strand, end in chunk if end < 0]
+        ends = {key: e[2] for key, e in aligner.best(unknown, mode="end").items()}
+        tasks: list[tuple[StrandSign, list[str]]] = []
+        placed: list[list[tuple[int, int, int]]] = []  # (score, key, offset) per task
         for strand in _STRANDS:
-            group = [(score, key) for score, key, s in chunk if s == strand and key in targets]
-            if not group:
-                continue
-            sequences = [_extend(*targets[key], length) for _, key in group]
-            for (score, key), result in zip(group, aligner.full(strand, sequences), strict=True):
-                found[key] = _hit(key, score, strand, result, length, len(targets[key][0]))
-        for _, key, _ in chunk:
-            hit = found.get(key)
-            if hit is not None and hit.identity >= min_identity:
+            spans = []
+            for score, key, s, end in chunk:
+                if s == strand:
+                    end = ends.get(key, end)
+                    spans.append((score, key, max(0, end + 1 - span), end))
+            step = -(-len(spans) // aligner.workers) if spans else 1
+            for part in (spans[i : i + step] for i in range(0, len(spans), step)):
+                tasks.append((strand, [extended[key][lo : end + 1] for _, key, lo, end in part]))
+                placed.append([(score, key, lo) for score, key, lo, _ in part])
+        found: dict[int, Hit] = {}
+        for (strand, _), where, results in zip(
+            tasks, placed, aligner.pool.map(aligner.trace, tasks), strict=True
+        ):
+            for (score, key, offset), result in zip(where, results, strict=True):
+                found[key] = _hit(key, score, strand, result, offset, length, len(targets[key][0]))
+        for _, key, _, _ in chunk:
+            hit = found[key]
+            if hit.identity >= min_identity:
                 hits.append(hit)
     return hits
 
@@ -474,10 +540,14 @@ def _hit(
     score: int,
     strand: StrandSign,
     result: pyopal.FullResult,
+    offset: int,
     query_length: int,
     target_length: int,
 ) -> Hit:
-    """Convert an Opal result (inclusive ends, reverse-complemented query) into a Hit."""
+    """Convert an Opal result (inclusive ends, reverse-complemented query) into a Hit.
+
+    ``offset`` is where the aligned stretch starts on the (extended) target.
+    """
     q_start, q_end = result.query_start, result.query_end + 1
     if strand == -1:
         q_start, q_end = query_length - q_end, query_length - q_start
@@ -488,8 +558,8 @@ def _hit(
         strand=strand,
         query_start=q_start,
         query_end=q_end,
-        target_start=result.target_start % target_length,
-        target_end=result.target_end % target_length + 1,
+        target_start=(offset + result.target_start) % target_length,
+        target_end=(offset + result.target_end) % target_length + 1,
         identity=alignment.count("M") / len(alignment) if alignment else 0.0,
         alignment_length=len(alignment),
         coverage=(q_end - q_start) / query_length,
