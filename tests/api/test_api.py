@@ -711,3 +711,14 @@ def test_unexpected_errors_are_500_without_internals(
         assert page.status_code == 500
         assert "发生意外错误" in page.text
         assert "secret" not in page.text
+
+
+def test_interactive_swagger_ui_is_served_without_a_cdn(client: TestClient) -> None:
+    page = client.get("/docs/try")
+    assert page.status_code == 200
+    assert "/static/swagger/swagger-ui-bundle.js" in page.text
+    assert "cdn" not in page.text.lower()
+    script = client.get("/static/swagger/swagger-ui-bundle.js")
+    assert script.status_code == 200
+    assert "SwaggerUIBundle" in script.text[:2000]
+    assert client.get("/openapi.json").json()["openapi"].startswith("3.1")

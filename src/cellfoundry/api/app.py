@@ -83,12 +83,17 @@ def create_app(db_url: str | None = None, *, bank: Bank | None = None) -> FastAP
 
 
 def _mount_swagger_ui(app: FastAPI) -> None:
-    """Serve the interactive Swagger UI at ``/docs/try`` from the local swagger-ui-bundle."""
+    """Serve the interactive Swagger UI at ``/docs/try`` from files shipped on PyPI.
+
+    The Swagger UI assets come from the ``fastapi-offline`` package (a current
+    Swagger UI that renders OpenAPI 3.1), so the page works without any CDN.
+    """
+    import fastapi_offline
     from fastapi.openapi.docs import get_swagger_ui_html
     from fastapi.responses import HTMLResponse
-    from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]
 
-    app.mount("/static/swagger", StaticFiles(directory=swagger_ui_path), name="swagger")
+    assets = resources.files(fastapi_offline).joinpath("static")
+    app.mount("/static/swagger", StaticFiles(directory=str(assets)), name="swagger")
 
     @app.get("/docs/try", include_in_schema=False)
     def swagger_ui() -> HTMLResponse:
@@ -97,5 +102,5 @@ def _mount_swagger_ui(app: FastAPI) -> None:
             title="cellfoundry API",
             swagger_js_url="/static/swagger/swagger-ui-bundle.js",
             swagger_css_url="/static/swagger/swagger-ui.css",
-            swagger_favicon_url="/static/swagger/favicon-32x32.png",
+            swagger_favicon_url="/static/swagger/favicon.png",
         )
