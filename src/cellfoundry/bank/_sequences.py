@@ -8,12 +8,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from cellfoundry.bank._base import BankBase
 from cellfoundry.bank._rows import (
     SequenceKind,
     _role_of,
+    _sample_views,
     _sequence_record,
     _sequence_row,
     _summary,
@@ -24,8 +25,10 @@ from cellfoundry.bank.db import (
     HistoryEvent,
     Part,
     Plasmid,
+    Sample,
     SequenceRow,
     Strain,
+    StrainPlasmid,
 )
 from cellfoundry.bank.models import (
     PART_ROLES,
@@ -35,8 +38,10 @@ from cellfoundry.bank.views import (
     DocumentExport,
     ImportReport,
     PartView,
+    PlasmidUsage,
     SequenceHitView,
     SequenceSummary,
+    StrainSummary,
 )
 from cellfoundry.core.errors import ConflictError, NotFoundError, ValidationError
 from cellfoundry.core.progress import NullProgress, Progress
@@ -265,6 +270,34 @@ class SequencesMixin(BankBase):
                 .where(SequenceRow.kind == kind, SequenceRow.name == name)
             ).first()
             return doc or ""
+
+    def plasmid_usage(self, name: str) -> PlasmidUsage:
+        """Return the strains that carry a plasmid and the plasmid's own samples."""
+        with self._tx() as s:
+            pid = s.scalars(select(Plasmid.id).where(Plasmid.name == name)).first()
+            if pid is None:
+                raise NotFoundError("plasmid", name)
+            parent = aliased(Strain)
+            rows = s.execute(
+                select(
+                    Strain.accession,
+                    Strain.taxon_name,
+                    Strain.organism_type,
+                    Strain.risk_group,
+                    Strain.status,
+                    parent.accession,
+                    Strain.deposit_type,
+                )
+                .join(StrainPlasmid, StrainPlasmid.strain_id == Strain.id)
+                .outerjoin(parent, parent.id == Strain.parent_id)
+                .where(StrainPlasmid.plasmid_id == pid)
+                .order_by(Strain.accession)
+            ).all()
+            return PlasmidUsage(
+                name=name,
+                strains=tuple(StrainSummary(*row) for row in rows),
+                samples=_sample_views(s, Sample.plasmid_id == pid, owner=name),
+            )
 
     def export_document(self, document_id: int) -> DocumentExport:
         """Return the records an import stored, in file order, with the kept remainder.

@@ -120,6 +120,15 @@ class SequenceSummary(_View):
 
 
 @dataclass(frozen=True, slots=True)
+class PlasmidUsage(_View):
+    """Where a plasmid is: the strains that carry it and its own samples."""
+
+    name: str
+    strains: tuple[StrainSummary, ...]
+    samples: tuple[SampleView, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class PartView(_View):
     """A part with its sequence and characterisation."""
 

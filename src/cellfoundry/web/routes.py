@@ -29,7 +29,7 @@ from cellfoundry.bank.models import (
 )
 from cellfoundry.bank.search import FACETS, StrainQuery
 from cellfoundry.bank.services import Bank
-from cellfoundry.bank.views import SequenceHitView
+from cellfoundry.bank.views import PlasmidUsage, SequenceHitView
 from cellfoundry.core.errors import CellfoundryError, NotFoundError, ValidationError
 from cellfoundry.core.sequence import Feature, FeatureSpan, SequenceRecord
 from cellfoundry.web.drawing import feature_colour, feature_key, pedigree_svg, plasmid_map_svg
@@ -343,7 +343,12 @@ def _as_drawn(record: SequenceRecord, role: str) -> SequenceRecord:
 
 
 def _sequence_page(
-    request: Request, kind: str, record: SequenceRecord, part: Any, section: str
+    request: Request,
+    kind: str,
+    record: SequenceRecord,
+    part: Any,
+    section: str,
+    usage: PlasmidUsage | None = None,
 ) -> HTMLResponse:
     tr = translator(request)
     drawn = _as_drawn(record, part.role) if part is not None else record
@@ -359,6 +364,7 @@ def _sequence_page(
             "features": features,
             "type_label": type_labeller(tr),
             "colour": feature_colour,
+            "usage": usage,
         },
         section=section,
     )
@@ -366,8 +372,10 @@ def _sequence_page(
 
 @router.get("/plasmids/{name}", response_class=HTMLResponse)
 def plasmid(request: Request, name: str, bank: BankDep) -> HTMLResponse:
-    """Show a plasmid: its map, feature table and downloads."""
-    return _sequence_page(request, "plasmid", bank.get_sequence("plasmid", name), None, "plasmids")
+    """Show a plasmid: its map, feature table, downloads, carrier strains and samples."""
+    record = bank.get_sequence("plasmid", name)
+    usage = bank.plasmid_usage(name)
+    return _sequence_page(request, "plasmid", record, None, "plasmids", usage)
 
 
 @router.get("/parts/{name}", response_class=HTMLResponse)
