@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from cellfoundry.bank.formats.catalogue import COLUMNS
+
 GENERA = [
     ("Escherichia", "coli", "bacterium", 1, 562),
     ("Bacillus", "subtilis", "bacterium", 1, 1423),
@@ -82,34 +84,6 @@ GENES = [
     "mdh",
     "icd",
     "aceA",
-]
-
-COLUMNS = [
-    "accession",
-    "other_accessions",
-    "taxon_name",
-    "ncbi_taxid",
-    "organism_type",
-    "risk_group",
-    "type_strain",
-    "isolation_source",
-    "country",
-    "locality",
-    "latitude",
-    "longitude",
-    "growth_medium",
-    "growth_temperature_c",
-    "atmosphere",
-    "supply_forms",
-    "restrictions",
-    "nagoya",
-    "genotype",
-    "history",
-    "status",
-    "parent_accession",
-    "modifications",
-    "plasmid_names",
-    "remarks",
 ]
 
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from cellfoundry.bank._base import BankBase
 from cellfoundry.bank._rows import (
@@ -34,6 +34,7 @@ from cellfoundry.bank.models import (
     PART_ROLES,
     PartRecord,
 )
+from cellfoundry.bank.search import summary_select
 from cellfoundry.bank.views import (
     DocumentExport,
     ImportReport,
@@ -277,25 +278,15 @@ class SequencesMixin(BankBase):
             pid = s.scalars(select(Plasmid.id).where(Plasmid.name == name)).first()
             if pid is None:
                 raise NotFoundError("plasmid", name)
-            parent = aliased(Strain)
             rows = s.execute(
-                select(
-                    Strain.accession,
-                    Strain.taxon_name,
-                    Strain.organism_type,
-                    Strain.risk_group,
-                    Strain.status,
-                    parent.accession,
-                    Strain.deposit_type,
-                )
+                summary_select()
                 .join(StrainPlasmid, StrainPlasmid.strain_id == Strain.id)
-                .outerjoin(parent, parent.id == Strain.parent_id)
                 .where(StrainPlasmid.plasmid_id == pid)
                 .order_by(Strain.accession)
             ).all()
             return PlasmidUsage(
                 name=name,
-                strains=tuple(StrainSummary(*row) for row in rows),
+                strains=tuple(StrainSummary(*row[1:]) for row in rows),
                 samples=_sample_views(s, Sample.plasmid_id == pid, owner=name),
             )
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, and_, func, literal_column, or_, select, text
+from sqlalchemy import ColumnElement, Select, and_, func, literal_column, or_, select, text
 from sqlalchemy.orm import Session, aliased
 
 from cellfoundry.bank.db import (
@@ -219,20 +219,21 @@ def _page(
     ids = list(session.scalars(page.limit(q.limit).offset(q.offset)))
     if not ids:
         return ()
-    parent = aliased(Strain)
-    rows = session.execute(
-        select(
-            Strain.id,
-            Strain.accession,
-            Strain.taxon_name,
-            Strain.organism_type,
-            Strain.risk_group,
-            Strain.status,
-            parent.accession,
-            Strain.deposit_type,
-        )
-        .outerjoin(parent, parent.id == Strain.parent_id)
-        .where(Strain.id.in_(ids))
-    ).all()
+    rows = session.execute(summary_select().where(Strain.id.in_(ids))).all()
     by_id = {row[0]: StrainSummary(*row[1:]) for row in rows}
     return tuple(by_id[i] for i in ids)
+
+
+def summary_select() -> Select[int, str, str, str, int, str, str, str | None]:
+    """Select strain id followed by the columns of a :class:`StrainSummary`."""
+    parent = aliased(Strain)
+    return select(
+        Strain.id,
+        Strain.accession,
+        Strain.taxon_name,
+        Strain.organism_type,
+        Strain.risk_group,
+        Strain.status,
+        parent.accession,
+        Strain.deposit_type,
+    ).outerjoin(parent, parent.id == Strain.parent_id)
