@@ -351,3 +351,48 @@ def test_parent_cycle_in_an_import_is_refused(bank: Bank) -> None:
     ):
         bank.import_strains([a, b], actor="c", source="cycle.csv")
     assert bank.counts().strains == 0
+
+
+def test_one_word_searches_read_exact_counts(bank: Bank) -> None:
+    """On PostgreSQL one-word searches read the word facet summary; it must stay exact."""
+    bank.import_strains(lineage_records(), actor="c")
+    bank.update_strain("CF-3", {"risk_group": 2, "genotype": "soil isolate"}, actor="c")
+    bank.deposit(
+        "CF-4", deposit_type="safe", depositor="x", deposited_on=dt.date(2024, 1, 1), actor="c"
+    )
+    bank.import_strains(
+        [StrainRecord("CF-10", "Escherichia coli W", isolation_source="soil")], actor="c"
+    )
+    for word in ("coli", "escherichia", "mg1655", "ldha", "soil", "subtilis", "nothing"):
+        fast = bank.search(StrainQuery(text=word))
+        # two copies of the word take the general path (grouping the matching strains)
+        slow = bank.search(StrainQuery(text=f"{word} {word}"))
+        assert fast.total == slow.total, word
+        assert fast.facets == slow.facets, word
+        assert fast.items == slow.items, word
+        filtered = bank.search(StrainQuery(text=word, risk_group=(2,)))
+        assert (
+            filtered.total == bank.search(StrainQuery(text=f"{word} {word}", risk_group=(2,))).total
+        )
+    assert bank.search(StrainQuery(text="soil")).total == 2
+    if bank.dialect == "postgresql":
+        with bank.engine.connect() as conn:
+            summary = {
+                tuple(r[:6]): r[6]
+                for r in conn.execute(
+                    sa.text(
+                        "SELECT word, genus, organism_type, risk_group, status, deposit_type, n FROM strain_word_facets WHERE n > 0"
+                    )
+                )
+            }
+            direct = {
+                tuple(r[:6]): r[6]
+                for r in conn.execute(
+                    sa.text(
+                        "SELECT w, genus, organism_type, risk_group, status, coalesce(deposit_type, ''), count(*) "
+                        "FROM strains, unnest(tsvector_to_array(search_vector)) AS w "
+                        "GROUP BY 1, 2, 3, 4, 5, 6"
+                    )
+                )
+            }
+        assert summary == direct

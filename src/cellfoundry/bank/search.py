@@ -9,8 +9,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, literal_column, or_, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    column,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+    text,
+)
 from sqlalchemy.orm import Session, aliased
 
 from cellfoundry.bank.db import (
@@ -103,9 +115,8 @@ def _conditions(session: Session, q: StrainQuery) -> list[ColumnElement[bool]]:
     return conds
 
 
-def _facet_filters(
-    q: StrainQuery, table: type[Strain] | type[StrainFacet]
-) -> list[ColumnElement[bool]]:
+def _facet_filters(q: StrainQuery, table: Any) -> list[ColumnElement[bool]]:
+    """Facet conditions on ``strains`` or on a summary table (where '' means no deposit)."""
     conds: list[ColumnElement[bool]] = []
     if q.genus:
         conds.append(table.genus.in_(q.genus))
@@ -117,7 +128,7 @@ def _facet_filters(
         conds.append(table.status.in_(q.status))
     if q.deposit_type:
         wanted = [d for d in q.deposit_type if d != "none"]
-        if table is StrainFacet:
+        if table is not Strain:
             conds.append(
                 table.deposit_type.in_(wanted + ([""] if "none" in q.deposit_type else []))
             )
@@ -150,6 +161,40 @@ def _tally(
     return total, facets
 
 
+#: PostgreSQL's word facet summary (migration 0003); not an ORM table, SQLite has none.
+_WORD_FACETS = table(
+    "strain_word_facets",
+    column("word"),
+    column("genus"),
+    column("organism_type"),
+    column("risk_group"),
+    column("status"),
+    column("deposit_type"),
+    column("n"),
+)
+
+
+def _summarised_word(session: Session, q: StrainQuery) -> str | None:
+    """Return the one index word a PostgreSQL search stands for, if its counts can be read.
+
+    That is a search by one word and facets only, whose final prefix completes to
+    exactly one word of the index (so summing the word's counts is exact).
+    """
+    if session.get_bind().dialect.name != "postgresql" or q.taxon or q.feature or q.parent:
+        return None
+    pieces = [p for w in _WORD.findall(q.text.lower()) for p in re.split(r"[^\w]+", w) if p]
+    if len(pieces) != 1:
+        return None
+    prefix = pieces[0].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    words = session.scalars(
+        select(_WORD_FACETS.c.word)
+        .where(_WORD_FACETS.c.word.like(prefix + "%", escape="\\"), _WORD_FACETS.c.n > 0)
+        .distinct()
+        .limit(2)
+    ).all()
+    return words[0] if len(words) == 1 else None
+
+
 #: Below this many matches a page is cut from the materialised matches; above it the
 #: planner walks the accession index and stops after one page.
 SMALL_RESULT = 1000
@@ -168,7 +213,13 @@ def search_strains(session: Session, q: StrainQuery) -> StrainPage:
     conds = _conditions(session, q)
     where = and_(*conds) if conds else None
     facet_only = not (q.text.strip() or q.taxon or q.feature or q.parent)
-    if facet_only:
+    word = None if facet_only else _summarised_word(session, q)
+    if word is not None:
+        w = _WORD_FACETS.c
+        combo_stmt = select(
+            w.genus, w.organism_type, w.risk_group, w.status, w.deposit_type, w.n
+        ).where(w.word == word, w.n > 0, *_facet_filters(q, w))
+    elif facet_only:
         combo_stmt = select(
             StrainFacet.genus,
             StrainFacet.organism_type,
@@ -185,11 +236,11 @@ def search_strains(session: Session, q: StrainQuery) -> StrainPage:
             Strain.status,
             Strain.deposit_type,
         )
-        combo_stmt = select(*keys, func.count()).group_by(*keys)  # type: ignore[assignment]
+        combo_stmt = select(*keys, func.count()).group_by(*keys)
         if where is not None:
             combo_stmt = combo_stmt.where(where)
     combos = [tuple(row) for row in session.execute(combo_stmt).all()]
-    total, facets = _tally(combos)  # type: ignore[arg-type]
+    total, facets = _tally(combos)
     items = _page(session, q, where, total) if total > q.offset else ()
     return StrainPage(
         items=items,
