@@ -73,7 +73,14 @@ def _text_condition(session: Session, words: list[str]) -> ColumnElement[bool]:
         )
         return Strain.id.in_(fts.columns(literal_column("rowid")))
     pieces = [p for w in words for p in re.split(r"[^\w]+", w) if p]
-    tsquery = " & ".join([*pieces[:-1], pieces[-1] + ":*"]) if pieces else "''"
+    if not pieces:
+        tsquery = "''"
+    else:
+        # a final prefix that completes to one index word is looked up as that word:
+        # GIN intersects whole words far faster than it expands a prefix
+        completions = _complete(session, pieces[-1])
+        last = completions[0] if len(completions) == 1 else pieces[-1] + ":*"
+        tsquery = " & ".join([*pieces[:-1], last])
     return literal_column("strains.search_vector").op("@@")(
         func.to_tsquery(literal_column("'simple'"), tsquery)
     )
@@ -174,6 +181,25 @@ _WORD_FACETS = table(
 )
 
 
+def _complete(session: Session, prefix: str) -> list[str]:
+    """Return up to two index words starting with ``prefix`` (PostgreSQL's word summary).
+
+    Two ordered index probes, so even a one-letter prefix costs microseconds.
+    """
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    w = _WORD_FACETS.c
+    found: list[str] = []
+    for _ in range(2):
+        stmt = select(w.word).where(w.word.like(escaped + "%", escape="\\"), w.n > 0)
+        if found:
+            stmt = stmt.where(w.word > found[-1])
+        word = session.scalars(stmt.order_by(w.word).limit(1)).first()
+        if word is None:
+            break
+        found.append(word)
+    return found
+
+
 def _summarised_word(session: Session, q: StrainQuery) -> str | None:
     """Return the one index word a PostgreSQL search stands for, if its counts can be read.
 
@@ -185,13 +211,7 @@ def _summarised_word(session: Session, q: StrainQuery) -> str | None:
     pieces = [p for w in _WORD.findall(q.text.lower()) for p in re.split(r"[^\w]+", w) if p]
     if len(pieces) != 1:
         return None
-    prefix = pieces[0].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    words = session.scalars(
-        select(_WORD_FACETS.c.word)
-        .where(_WORD_FACETS.c.word.like(prefix + "%", escape="\\"), _WORD_FACETS.c.n > 0)
-        .distinct()
-        .limit(2)
-    ).all()
+    words = _complete(session, pieces[0])
     return words[0] if len(words) == 1 else None
 
 
