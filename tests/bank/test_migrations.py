@@ -18,7 +18,8 @@ _TEXT_SEARCH = {
     "ix_strains_search_vector",
     "ix_strains_taxon_key_pattern",
     "strains_fts",
-    "strain_word_facets",  # PostgreSQL-only summary (migration 0003), read with a plain table()
+    "strain_word_facets",  # PostgreSQL-only summaries (migrations 0003, 0004), read with table()
+    "strain_species_facets",
 }
 
 

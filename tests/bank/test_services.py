@@ -396,3 +396,58 @@ def test_one_word_searches_read_exact_counts(bank: Bank) -> None:
                 )
             }
         assert summary == direct
+
+
+def test_taxon_prefix_counts_are_exact(bank: Bank) -> None:
+    """On PostgreSQL taxon prefixes of up to two words read the species summary."""
+    bank.import_strains(lineage_records(), actor="c")
+    bank.import_strains(
+        [
+            StrainRecord("CF-20", "Escherichia  coli odd spacing"),
+            StrainRecord("CF-21", "Escherichia fergusonii ATCC 35469", risk_group=2),
+            StrainRecord("CF-22", "Escherichia"),
+        ],
+        actor="c",
+    )
+    bank.update_strain("CF-2", {"taxon_name": "Escherichia albertii TW07627"}, actor="c")
+    records = bank.export_strains()
+    for prefix in (
+        "escherichia",
+        "escherichia ",
+        "Escherichia c",
+        "escherichia coli k-12",
+        "esch",
+        "bac",
+        "escherichia  c",
+        "x",
+    ):
+        expected = [r for r in records if r.taxon_name.lower().startswith(prefix.lower())]
+        page = bank.search(StrainQuery(taxon=prefix))
+        assert page.total == len(expected), prefix
+        risk = {str(g): sum(1 for r in expected if r.risk_group == g) for g in (1, 2)}
+        assert {f.value: f.count for f in page.facets["risk_group"]} == {
+            k: v for k, v in risk.items() if v
+        }, prefix
+        assert sorted(s.accession for s in page.items) == sorted(r.accession for r in expected), (
+            prefix
+        )
+    if bank.dialect == "postgresql":
+        with bank.engine.connect() as conn:
+            summary = {
+                tuple(r[:6]): r[6]
+                for r in conn.execute(
+                    sa.text(
+                        "SELECT species, genus, organism_type, risk_group, status, deposit_type, n FROM strain_species_facets WHERE n > 0"
+                    )
+                )
+            }
+            direct = {
+                tuple(r[:6]): r[6]
+                for r in conn.execute(
+                    sa.text(
+                        "SELECT array_to_string((string_to_array(taxon_key, ' '))[1:2], ' '), genus, organism_type, "
+                        "risk_group, status, coalesce(deposit_type, ''), count(*) FROM strains GROUP BY 1, 2, 3, 4, 5, 6"
+                    )
+                )
+            }
+        assert summary == direct

@@ -200,6 +200,33 @@ def _complete(session: Session, prefix: str) -> list[str]:
     return found
 
 
+#: PostgreSQL's species facet summary (migration 0004).
+_SPECIES_FACETS = table(
+    "strain_species_facets",
+    column("species"),
+    column("genus"),
+    column("organism_type"),
+    column("risk_group"),
+    column("status"),
+    column("deposit_type"),
+    column("n"),
+)
+
+
+def _summarised_species(session: Session, q: StrainQuery) -> str | None:
+    """Return the escaped LIKE prefix of a PostgreSQL taxon search answerable by species.
+
+    A taxon prefix of at most two words picks the same strains from the species
+    (the first two words of the taxon name) as from the full names.
+    """
+    if session.get_bind().dialect.name != "postgresql" or q.text.strip() or q.feature or q.parent:
+        return None
+    prefix = q.taxon.lower()
+    if not prefix or prefix.count(" ") > 1:
+        return None
+    return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def _summarised_word(session: Session, q: StrainQuery) -> str | None:
     """Return the one index word a PostgreSQL search stands for, if its counts can be read.
 
@@ -234,7 +261,13 @@ def search_strains(session: Session, q: StrainQuery) -> StrainPage:
     where = and_(*conds) if conds else None
     facet_only = not (q.text.strip() or q.taxon or q.feature or q.parent)
     word = None if facet_only else _summarised_word(session, q)
-    if word is not None:
+    species = None if facet_only or word is not None else _summarised_species(session, q)
+    if species is not None:
+        sp = _SPECIES_FACETS.c
+        combo_stmt = select(
+            sp.genus, sp.organism_type, sp.risk_group, sp.status, sp.deposit_type, sp.n
+        ).where(sp.species.like(species + "%", escape="\\"), sp.n > 0, *_facet_filters(q, sp))
+    elif word is not None:
         w = _WORD_FACETS.c
         combo_stmt = select(
             w.genus, w.organism_type, w.risk_group, w.status, w.deposit_type, w.n
