@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+import hashlib
+import json
 import os
 from collections.abc import Iterator, Sequence
 from importlib import resources
@@ -10,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from alembic.config import Config
-from sqlalchemy import JSON, event, select
+from sqlalchemy import JSON, event, select, text
 from sqlalchemy.orm import Session
 
 from cellfoundry.bank.db import (
@@ -18,6 +21,7 @@ from cellfoundry.bank.db import (
     Deposit,
     FeatureRow,
     Freezer,
+    HistoryEvent,
     Plasmid,
     Rack,
     Sample,
@@ -25,6 +29,7 @@ from cellfoundry.bank.db import (
     Site,
     Strain,
     ViabilityTest,
+    utcnow,
 )
 from cellfoundry.bank.models import (
     ATMOSPHERES,
@@ -475,3 +480,70 @@ def _sample_views(s: Session, where: Any, *, owner: str | None) -> tuple[SampleV
             )
         )
     return tuple(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# The audit chain: every history event carries the hash of the one before it
+
+
+#: Hash of the (empty) predecessor of the first event.
+GENESIS_HASH = "0" * 64
+#: PostgreSQL advisory lock key held while a transaction appends to the chain.
+_CHAIN_LOCK = 0x43465F4155444954  # "CF_AUDIT"
+
+
+def _canonical_time(at: dt.datetime) -> str:
+    if at.tzinfo is not None:
+        at = at.astimezone(dt.UTC).replace(tzinfo=None)
+    return at.isoformat(timespec="microseconds")
+
+
+def event_hash(prev_hash: str, event: dict[str, Any]) -> str:
+    """Return the SHA-256 of an event chained to its predecessor's hash.
+
+    The event's sequence number, entity, id, version, action, actor, time (UTC,
+    microseconds) and changes (canonical JSON) are hashed after ``prev_hash``, so
+    editing, deleting or reordering any event breaks every hash after it.
+    """
+    body = json.dumps(
+        [
+            event["seq"],
+            event["entity"],
+            event["entity_id"],
+            event["version"],
+            event["action"],
+            event["actor"],
+            _canonical_time(event["at"]),
+            event["changes"],
+        ],
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+        default=str,
+    )
+    return hashlib.sha256(f"{prev_hash}\n{body}".encode()).hexdigest()
+
+
+def _append_history(s: Session, *events: dict[str, Any]) -> None:
+    """Append events to the history, chaining each to the previous one's hash.
+
+    The chain is extended under a lock held to the end of the transaction (the
+    write lock on SQLite, an advisory lock on PostgreSQL), so concurrent writers
+    append one after the other and the chain stays linear.
+    """
+    if not events:
+        return
+    if s.get_bind().dialect.name == "postgresql":
+        s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK})
+    head = s.execute(
+        select(HistoryEvent.seq, HistoryEvent.hash).order_by(HistoryEvent.seq.desc()).limit(1)
+    ).first()
+    seq, prev = (head[0], head[1]) if head is not None else (0, GENESIS_HASH)
+    now = utcnow()
+    rows = []
+    for new in events:
+        seq += 1
+        row = {"at": now, **new, "seq": seq, "prev_hash": prev}
+        row["hash"] = prev = event_hash(prev, row)
+        rows.append(row)
+    _insert_many(s, HistoryEvent, rows)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 from cellfoundry.bank._base import BankBase
 from cellfoundry.bank._rows import (
     SequenceKind,
+    _append_history,
     _role_of,
     _sample_views,
     _sequence_record,
@@ -22,7 +23,6 @@ from cellfoundry.bank._rows import (
 from cellfoundry.bank.db import (
     Document,
     FeatureRow,
-    HistoryEvent,
     Part,
     Plasmid,
     Sample,
@@ -147,15 +147,16 @@ class SequencesMixin(BankBase):
                             sequence_id=row.id,
                         )
                     )
-                s.add(
-                    HistoryEvent(
-                        entity=kind,
-                        entity_id=row.id,
-                        version=1,
-                        action="create",
-                        actor=actor,
-                        changes={"source": source, "checksum": row.checksum},
-                    )
+                _append_history(
+                    s,
+                    {
+                        "entity": kind,
+                        "entity_id": row.id,
+                        "version": 1,
+                        "action": "create",
+                        "actor": actor,
+                        "changes": {"source": source, "checksum": row.checksum},
+                    },
                 )
                 progress(i + 1, len(records))
             s.flush()

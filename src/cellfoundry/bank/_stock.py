@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from cellfoundry.bank._base import BankBase
 from cellfoundry.bank._rows import (
+    _append_history,
     _box,
     _check_free,
     _deposit_view,
@@ -20,7 +21,6 @@ from cellfoundry.bank.db import (
     Box,
     Deposit,
     Freezer,
-    HistoryEvent,
     Plasmid,
     Rack,
     Sample,
@@ -133,15 +133,16 @@ class StockMixin(BankBase):
                 raise ConflictError(
                     "sample label or position already taken", record=label, field="position"
                 ) from err
-            s.add(
-                HistoryEvent(
-                    entity="sample",
-                    entity_id=sample.id,
-                    version=1,
-                    action="create",
-                    actor=actor,
-                    changes={"box": box, "position": position, "vials": vials},
-                )
+            _append_history(
+                s,
+                {
+                    "entity": "sample",
+                    "entity_id": sample.id,
+                    "version": 1,
+                    "action": "create",
+                    "actor": actor,
+                    "changes": {"box": box, "position": position, "vials": vials},
+                },
             )
         return self.get_sample(label)
 
@@ -157,15 +158,16 @@ class StockMixin(BankBase):
             old = _sample_views(s, Sample.id == sample.id, owner="")[0].address
             sample.box_id, sample.row, sample.column = box_row.id, row, col
             sample.version += 1
-            s.add(
-                HistoryEvent(
-                    entity="sample",
-                    entity_id=sample.id,
-                    version=sample.version,
-                    action="move",
-                    actor=actor,
-                    changes={"from": old, "to": f"{box}/{position}"},
-                )
+            _append_history(
+                s,
+                {
+                    "entity": "sample",
+                    "entity_id": sample.id,
+                    "version": sample.version,
+                    "action": "move",
+                    "actor": actor,
+                    "changes": {"from": old, "to": f"{box}/{position}"},
+                },
             )
         return self.get_sample(label)
 
@@ -193,15 +195,16 @@ class StockMixin(BankBase):
                     note=note,
                 )
             )
-            s.add(
-                HistoryEvent(
-                    entity="sample",
-                    entity_id=sample.id,
-                    version=sample.version,
-                    action="viability",
-                    actor=actor,
-                    changes={"viable": viable, "tested_on": tested_on.isoformat()},
-                )
+            _append_history(
+                s,
+                {
+                    "entity": "sample",
+                    "entity_id": sample.id,
+                    "version": sample.version,
+                    "action": "viability",
+                    "actor": actor,
+                    "changes": {"viable": viable, "tested_on": tested_on.isoformat()},
+                },
             )
         return self.get_sample(label)
 
@@ -286,19 +289,20 @@ class StockMixin(BankBase):
             strain.version += 1
             if deposit_type == "patent":
                 strain.status = "restricted"
-            s.add(
-                HistoryEvent(
-                    entity="strain",
-                    entity_id=strain.id,
-                    version=strain.version,
-                    action="deposit",
-                    actor=actor,
-                    changes={
+            _append_history(
+                s,
+                {
+                    "entity": "strain",
+                    "entity_id": strain.id,
+                    "version": strain.version,
+                    "action": "deposit",
+                    "actor": actor,
+                    "changes": {
                         "deposit_type": deposit_type,
                         "depositor": depositor,
                         "deposited_on": deposited_on.isoformat(),
                     },
-                )
+                },
             )
             s.flush()
             return _deposit_view(dep, accession)

@@ -13,6 +13,7 @@ from cellfoundry.bank._base import BankBase
 from cellfoundry.bank._rows import (
     _BATCH,
     _EDITABLE,
+    _append_history,
     _chunks,
     _deposit_view,
     _insert_many,
@@ -208,10 +209,9 @@ class StrainsMixin(BankBase):
                     for name in dict.fromkeys(r.plasmid_names)
                 ],
             )
-            _insert_many(
+            _append_history(
                 s,
-                HistoryEvent,
-                [
+                *[
                     {
                         "entity": "strain",
                         "entity_id": ids[r.accession],
@@ -302,15 +302,16 @@ class StrainsMixin(BankBase):
             if diff:
                 row.version += 1
                 row.updated_at = utcnow()
-                s.add(
-                    HistoryEvent(
-                        entity="strain",
-                        entity_id=row.id,
-                        version=row.version,
-                        action="update",
-                        actor=actor,
-                        changes=diff,
-                    )
+                _append_history(
+                    s,
+                    {
+                        "entity": "strain",
+                        "entity_id": row.id,
+                        "version": row.version,
+                        "action": "update",
+                        "actor": actor,
+                        "changes": diff,
+                    },
                 )
         return self.get_strain(accession)
 

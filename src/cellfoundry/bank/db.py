@@ -364,7 +364,10 @@ class HistoryEvent(Base):
     """One versioned write: who changed which entry when, and what changed."""
 
     __tablename__ = "history"
-    __table_args__ = (Index("ix_history_entity", "entity", "entity_id"),)
+    __table_args__ = (
+        Index("ix_history_entity", "entity", "entity_id"),
+        UniqueConstraint("seq", name="uq_history_seq"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     entity: Mapped[str] = mapped_column(String(32))
     entity_id: Mapped[int] = mapped_column(Integer)
@@ -373,3 +376,7 @@ class HistoryEvent(Base):
     actor: Mapped[str] = mapped_column(String(128))
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # the audit chain (migration 0005): position, predecessor's hash, own hash
+    seq: Mapped[int] = mapped_column(Integer)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))

@@ -16,7 +16,7 @@ Examples
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from alembic import command
 from sqlalchemy import create_engine, event
@@ -35,6 +35,9 @@ from cellfoundry.bank.views import (
     ImportReport,
 )
 from cellfoundry.core.errors import ValidationError
+
+if TYPE_CHECKING:
+    from cellfoundry.bank.audit import AuditReport
 from cellfoundry.core.progress import Progress
 
 __all__ = ["Bank", "SequenceKind", "check_strain", "default_url", "read_and_import"]
@@ -81,6 +84,13 @@ class Bank(StrainsMixin, SequencesMixin, StockMixin):
         with self.engine.begin() as connection:
             cfg.attributes["connection"] = connection
             command.upgrade(cfg, "head")
+
+    def verify_audit(self) -> AuditReport:
+        """Walk the history's hash chain; report every edited, deleted or reordered event."""
+        from cellfoundry.bank.audit import verify_chain
+
+        with self._tx() as s:
+            return verify_chain(s)
 
     def close(self) -> None:
         """Release the database connections."""

@@ -433,3 +433,26 @@ def serve(
         f"cellfoundry is running at http://{host}:{port}/  (API docs: http://{host}:{port}/docs)"
     )
     uvicorn.run(application, host=host, port=port, log_level="warning")
+
+
+audit_app = typer.Typer(help="The tamper-evident audit trail of the bank.")
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("verify")
+def audit_verify(as_json: JsonOpt = False) -> None:
+    """Check the history's hash chain; exit 1 if any event was edited, deleted or reordered."""
+    with _bank() as bank, _progress("verifying the audit chain"):
+        report = bank.verify_audit()
+    if as_json:
+        _print_json({**report.to_dict(), "ok": report.ok})
+    elif report.ok:
+        console.print(f"audit chain intact: {report.events} events, head {report.head[:16]}…")
+    else:
+        for p in report.problems:
+            err_console.print(
+                f"[red]event {p.seq}: {p.kind}[/red] {escape(p.detail)}", soft_wrap=True
+            )
+        err_console.print(f"{len(report.problems)} problems in {report.events} events")
+    if not report.ok:
+        raise typer.Exit(1)
