@@ -85,6 +85,26 @@ class Bank(StrainsMixin, SequencesMixin, StockMixin):
             cfg.attributes["connection"] = connection
             command.upgrade(cfg, "head")
 
+    def backup(self, path: str | Path) -> Path:
+        """Write an online backup of the bank to ``path`` (see :mod:`cellfoundry.bank.backup`)."""
+        from cellfoundry.bank.backup import backup
+
+        return backup(self.engine, path)
+
+    @classmethod
+    def restore(cls, url: str, path: str | Path) -> Bank:
+        """Restore a backup into the empty database at ``url`` and open it."""
+        from cellfoundry.bank.backup import restore
+
+        bank = cls.open(url, migrate=False)
+        try:
+            restore(bank.engine, path)
+            bank.migrate()
+        except BaseException:
+            bank.close()
+            raise
+        return bank
+
     def verify_audit(self) -> AuditReport:
         """Walk the history's hash chain; report every edited, deleted or reordered event."""
         from cellfoundry.bank.audit import verify_chain

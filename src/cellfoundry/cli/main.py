@@ -404,6 +404,39 @@ def deposit(
     )
 
 
+@bank_app.command("backup")
+def backup(path: Annotated[Path, typer.Argument(help="Backup file to create.")]) -> None:
+    """Back up the bank while it runs (SQLite online backup, or pg_dump for PostgreSQL)."""
+    with _bank() as bank:
+        written = bank.backup(path)
+    console.print(f"backup written to {written}")
+
+
+@bank_app.command("restore")
+def restore(
+    path: Annotated[Path, typer.Argument(help="Backup file made by `bank backup`.")],
+) -> None:
+    """Restore a backup into the (empty) database given by --db."""
+    from cellfoundry.bank.services import default_url
+
+    try:
+        bank = Bank.restore(_State.db or default_url(), path)
+    except CellfoundryError as err:
+        err_console.print(f"[red]error:[/red] {escape(str(err))}", soft_wrap=True)
+        raise typer.Exit(1) from err
+    try:
+        report = bank.verify_audit()
+        counts = bank.counts()
+    finally:
+        bank.close()
+    console.print(
+        f"restored {counts.strains} strains, {counts.plasmids} plasmids, {counts.parts} parts; "
+        f"audit chain {'intact' if report.ok else 'BROKEN'} ({report.events} events)"
+    )
+    if not report.ok:
+        raise typer.Exit(1)
+
+
 @app.command("demo")
 def demo(
     shared_data: Annotated[
