@@ -489,3 +489,7 @@ def audit_verify(as_json: JsonOpt = False) -> None:
         err_console.print(f"{len(report.problems)} problems in {report.events} events")
     if not report.ok:
         raise typer.Exit(1)
+
+
+if __name__ == "__main__":
+    app()
