@@ -161,3 +161,38 @@ def test_bad_file_is_refused_and_bank_unchanged(
     shutil.copy(truncated, unknown)
     err = run(db, "bank", "import", str(unknown), code=1)
     assert "x.xyz" in err
+
+
+def test_user_add_token_and_revoke(db: str) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "--db",
+            db,
+            "user",
+            "add",
+            "wang.li",
+            "--role",
+            "curator",
+            "--organisation",
+            "BJCC",
+            "--password-stdin",
+            "--json",
+        ],
+        input="a long enough password\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["role"] == "curator"
+    assert "a long enough password" not in result.output
+    token = json.loads(run(db, "user", "token", "wang.li", "--name", "plate reader", "--json"))
+    from cellfoundry.bank.services import Bank
+
+    bank = Bank.open(db)
+    assert bank.user_for_token(token["secret"]).username == "wang.li"
+    bank.close()
+    assert "revoked" in run(db, "user", "revoke", str(token["id"]))
+    short = runner.invoke(
+        app, ["--db", db, "user", "add", "x.y", "--password-stdin"], input="short\n"
+    )
+    assert short.exit_code == 1
+    assert "field 'password'" in short.output

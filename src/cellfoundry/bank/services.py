@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from alembic import command
 from sqlalchemy import create_engine, event
 
+from cellfoundry.bank._accounts import AccountsMixin
 from cellfoundry.bank._rows import (
     SequenceKind,
     _alembic_config,
@@ -43,7 +44,7 @@ from cellfoundry.core.progress import Progress
 __all__ = ["Bank", "SequenceKind", "check_strain", "default_url", "read_and_import"]
 
 
-class Bank(StrainsMixin, SequencesMixin, StockMixin):
+class Bank(StrainsMixin, SequencesMixin, StockMixin, AccountsMixin):
     """The strain, plasmid and parts collection, on SQLite or PostgreSQL.
 
     Parameters

@@ -468,6 +468,69 @@ def serve(
     uvicorn.run(application, host=host, port=port, log_level="warning")
 
 
+user_app = typer.Typer(help="Accounts: users, roles and API tokens.")
+app.add_typer(user_app, name="user")
+
+
+@user_app.command("add")
+def user_add(
+    username: Annotated[str, typer.Argument(help="User name.")],
+    role: Annotated[
+        str, typer.Option(help="administrator, curator, depositor, member or guest.")
+    ] = "member",
+    organisation: Annotated[str | None, typer.Option(help="Organisation (created if new).")] = None,
+    display_name: Annotated[str, typer.Option(help="Full name.")] = "",
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create an account; the password is prompted for (never given on the command line)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    with _bank() as bank:
+        user = bank.create_user(
+            username,
+            password,
+            role=role,
+            organisation=organisation,
+            display_name=display_name,
+            actor=_actor(),
+        )
+    if as_json:
+        _print_json(user.to_dict())
+        return
+    console.print(
+        f"created {user.role} {user.username}"
+        + (f" of {user.organisation}" if user.organisation else "")
+    )
+
+
+@user_app.command("token")
+def user_token(
+    username: Annotated[str, typer.Argument(help="User name.")],
+    name: Annotated[str, typer.Option(help="What the token is for.")] = "script",
+    as_json: JsonOpt = False,
+) -> None:
+    """Issue an API token; it is printed this once and stored only as a hash."""
+    with _bank() as bank:
+        token = bank.issue_token(username, name=name, actor=_actor())
+    if as_json:
+        _print_json(token.to_dict())
+        return
+    console.print(f"token {token.id} for {username}: {token.secret}")
+
+
+@user_app.command("revoke")
+def user_revoke(token_id: Annotated[int, typer.Argument(help="Token id.")]) -> None:
+    """Revoke an API token for good."""
+    with _bank() as bank:
+        token = bank.revoke_token(token_id, actor=_actor())
+    console.print(f"token {token.id} ({token.name}) revoked at {token.revoked_at}")
+
+
 audit_app = typer.Typer(help="The tamper-evident audit trail of the bank.")
 app.add_typer(audit_app, name="audit")
 
