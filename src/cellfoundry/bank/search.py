@@ -8,7 +8,7 @@ Facets are counted over the filtered set in one grouped query each.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
@@ -56,7 +56,6 @@ class StrainQuery:
     offset: int = 0
     facets: bool = True
     order: str = "accession"
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 def _text_condition(session: Session, words: list[str]) -> ColumnElement[bool]:

@@ -149,8 +149,7 @@ def read_and_import(
         )
     except ValidationError as err:
         if display_name and err.source == str(path):
-            err.source = display_name
-            err.args = (err._render(),)
+            err.renamed(display_name)
         raise
 
 

@@ -59,6 +59,11 @@ class ValidationError(CellfoundryError, ValueError):
             where.append(f"field {self.field!r}")
         return f"{', '.join(where)}: {self.message}" if where else self.message
 
+    def renamed(self, source: str) -> None:
+        """Name the input ``source`` instead (an upload's original file name)."""
+        self.source = source
+        self.args = (self._render(),)
+
     def located(self, *, source: str | None = None, record: str | None = None) -> ValidationError:
         """Return a copy of this error with the missing location parts filled in."""
         err = type(self).__new__(type(self))
