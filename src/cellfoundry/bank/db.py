@@ -426,3 +426,37 @@ class LoginFailure(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(64))
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class MaterialRequest(Base):
+    """A request for a strain or plasmid, from request through decision to shipment."""
+
+    __tablename__ = "material_requests"
+    __table_args__ = (
+        CheckConstraint("vials > 0", name="ck_material_requests_vials"),
+        CheckConstraint("fee_cents >= 0", name="ck_material_requests_fee"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    requester_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="RESTRICT"), index=True
+    )
+    strain_id: Mapped[int | None] = mapped_column(
+        ForeignKey("strains.id", ondelete="RESTRICT"), nullable=True, index=True
+    )
+    plasmid_id: Mapped[int | None] = mapped_column(
+        ForeignKey("plasmids.id", ondelete="RESTRICT"), nullable=True, index=True
+    )
+    purpose: Mapped[str] = mapped_column(Text, default="")
+    vials: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    requested_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    decided_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    licence: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    fee_cents: Mapped[int] = mapped_column(Integer, default=0)
+    currency: Mapped[str] = mapped_column(String(3), default="CNY")
+    sample_id: Mapped[int | None] = mapped_column(
+        ForeignKey("samples.id", ondelete="RESTRICT"), nullable=True
+    )
+    shipped_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    note: Mapped[str] = mapped_column(Text, default="")

@@ -8,7 +8,8 @@
     │   ├── FormatError                   a file cannot be read as the format it claims
     │   └── ConflictError                 the write collides with stored state
     │                                     (duplicate accession, occupied position)
-    └── NotFoundError (LookupError)       no such record
+    ├── NotFoundError (LookupError)       no such record
+    └── ForbiddenError (PermissionError)  the user may not do this
 
 Only ``cellfoundry.api.errors`` turns these into HTTP statuses.
 """
@@ -113,6 +114,10 @@ class NotFoundError(CellfoundryError, LookupError):
     def __init__(self, kind: str, key: str) -> None:
         self.kind, self.key = kind, key
         super().__init__(f"no {kind} {key!r} in the bank")
+
+
+class ForbiddenError(CellfoundryError, PermissionError):
+    """The user's role or relation to the entry does not allow this action."""
 
 
 class ConflictError(ValidationError):
