@@ -28,6 +28,14 @@ def setup(bank: Bank) -> str:
         depositor_statement="Rule 6.1",
         actor="c",
     )
+    # a patent deposit is secret: the lab may request it once a patent office certifies it
+    bank.grant_access(
+        strain="CF-1",
+        user="li.lab",
+        basis="patent office certification",
+        reference="CNIPA 2026-123",
+        actor="c",
+    )
     return bank.add_box("Beijing", "F-01", "R1", "B1")
 
 

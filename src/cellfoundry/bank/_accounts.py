@@ -21,14 +21,19 @@ from sqlalchemy import delete, func, select
 
 from cellfoundry.bank._base import BankBase
 from cellfoundry.bank._rows import _append_history
-from cellfoundry.bank.db import ApiToken, LoginFailure, Organisation, User, utcnow
+from cellfoundry.bank.db import ApiToken, LoginFailure, Organisation, User, WebSession, utcnow
+from cellfoundry.bank.policy import Viewer, require_privileged
 from cellfoundry.bank.views import _View
 from cellfoundry.core.errors import CellfoundryError, ConflictError, NotFoundError, ValidationError
 
 Role = Literal["administrator", "curator", "depositor", "member", "guest"]
 ROLES: tuple[str, ...] = get_args(Role)
 MAX_FAILURES = 5
+#: Failed logins from one client address (any user names) before it is refused.
+MAX_CLIENT_FAILURES = 20
 FAILURE_WINDOW = dt.timedelta(minutes=15)
+#: How long a web session lasts.
+SESSION_LIFETIME = dt.timedelta(hours=12)
 MIN_PASSWORD_LENGTH = 10
 TOKEN_PREFIX = "cf_"
 _HASHER = PasswordHasher()
@@ -147,8 +152,12 @@ class AccountsMixin(BankBase):
             user, org = row
             return UserView(user.id, user.username, user.display_name, user.role, org, user.active)
 
-    def authenticate(self, username: str, password: str) -> UserView:
+    def authenticate(self, username: str, password: str, *, client: str = "") -> UserView:
         """Check a user name and password; count failures and lock out guessing.
+
+        More than :data:`MAX_FAILURES` failures for a name, or
+        :data:`MAX_CLIENT_FAILURES` from one ``client`` address, within
+        :data:`FAILURE_WINDOW` refuse every further try until the window has passed.
 
         Raises
         ------
@@ -163,15 +172,25 @@ class AccountsMixin(BankBase):
                 .select_from(LoginFailure)
                 .where(LoginFailure.username == username, LoginFailure.at > now - FAILURE_WINDOW)
             ).scalar_one()
+            from_client = (
+                s.execute(
+                    select(func.count())
+                    .select_from(LoginFailure)
+                    .where(LoginFailure.client == client, LoginFailure.at > now - FAILURE_WINDOW)
+                ).scalar_one()
+                if client
+                else 0
+            )
             user = s.scalars(select(User).where(User.username == username)).first()
             ok = False
-            if recent < MAX_FAILURES and user is not None and user.active:
+            allowed = recent < MAX_FAILURES and from_client < MAX_CLIENT_FAILURES
+            if allowed and user is not None and user.active:
                 try:
                     ok = _HASHER.verify(user.password_hash, password)
                 except (VerificationError, InvalidHashError):
                     ok = False
             if not ok:
-                s.add(LoginFailure(username=username[:64], at=now))
+                s.add(LoginFailure(username=username[:64], client=client[:64], at=now))
             else:
                 assert user is not None
                 s.execute(delete(LoginFailure).where(LoginFailure.username == username))
@@ -236,3 +255,67 @@ class AccountsMixin(BankBase):
                     },
                 )
             return TokenView(token.id, token.name, token.created_at, _aware(token.revoked_at))
+
+    # -- web sessions --------------------------------------------------------------------------
+
+    def start_session(self, username: str) -> tuple[str, str]:
+        """Open a web session for a user; return (cookie secret, CSRF token).
+
+        Only the secret's SHA-256 is stored; the CSRF token is sent back with every form.
+        """
+        secret = secrets.token_urlsafe(32)
+        csrf = secrets.token_urlsafe(24)
+        now = utcnow()
+        with self._tx() as s:
+            uid = s.scalars(select(User.id).where(User.username == username)).first()
+            if uid is None:
+                raise NotFoundError("user", username)
+            s.execute(delete(WebSession).where(WebSession.expires_at < now))
+            s.add(
+                WebSession(
+                    user_id=uid,
+                    token_hash=_token_hash(secret),
+                    csrf_token=csrf,
+                    created_at=now,
+                    expires_at=now + SESSION_LIFETIME,
+                )
+            )
+        return secret, csrf
+
+    def session_user(self, secret: str) -> tuple[UserView, str]:
+        """Return the user and CSRF token of a live session."""
+        with self._tx() as s:
+            row = s.execute(
+                select(User.username, User.active, WebSession.expires_at, WebSession.csrf_token)
+                .join(WebSession, WebSession.user_id == User.id)
+                .where(WebSession.token_hash == _token_hash(secret))
+            ).first()
+        if row is None or not row[1] or _aware(row[2]) < utcnow():
+            raise AuthenticationError("the session has ended; sign in again")
+        return self.get_user(row[0]), row[3]
+
+    def end_session(self, secret: str) -> None:
+        """Sign a browser out (its session cannot be used again)."""
+        with self._tx() as s:
+            s.execute(delete(WebSession).where(WebSession.token_hash == _token_hash(secret)))
+
+    def viewer_for(self, username: str) -> Viewer:
+        """Return the policy :class:`~cellfoundry.bank.policy.Viewer` of an active account."""
+        with self._tx() as s:
+            user = s.scalars(select(User).where(User.username == username)).first()
+            if user is None or not user.active:
+                raise AuthenticationError("unknown or inactive account")
+            return Viewer(user.username, user.role, user.id, user.organisation_id)
+
+    def list_users(self) -> tuple[UserView, ...]:
+        """Return every account (administrators and curators)."""
+        require_privileged(self.viewer, "list accounts")
+        with self._tx() as s:
+            rows = s.execute(
+                select(User, Organisation.name)
+                .outerjoin(Organisation, Organisation.id == User.organisation_id)
+                .order_by(User.username)
+            ).all()
+            return tuple(
+                UserView(u.id, u.username, u.display_name, u.role, org, u.active) for u, org in rows
+            )

@@ -14,23 +14,25 @@ import csv
 import datetime as dt
 import io
 from dataclasses import dataclass
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from cellfoundry.bank._base import BankBase
-from cellfoundry.bank._rows import _append_history
+from cellfoundry.bank._rows import _append_history, notify
 from cellfoundry.bank.db import (
     Deposit,
     MaterialRequest,
     Organisation,
     Plasmid,
     Sample,
+    SequenceRow,
     Strain,
     User,
     utcnow,
 )
+from cellfoundry.bank.policy import Viewer, require_privileged, visible_or_true
 from cellfoundry.bank.views import _View
 from cellfoundry.core.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
 
@@ -72,7 +74,12 @@ class RequestsMixin(BankBase):
         vials: int = 1,
         purpose: str = "",
     ) -> RequestView:
-        """File a request for vials of a strain or a plasmid (a sample need not exist yet)."""
+        """File a request for vials of a strain or a plasmid (a sample need not exist yet).
+
+        The requester must be able to see the material; a curator may file for anyone.
+        """
+        if not (self.viewer.privileged or self.viewer.username == username):
+            raise ForbiddenError("you can only file requests in your own name")
         if (strain is None) == (plasmid is None):
             raise ValidationError("a request names one strain or one plasmid", field="strain")
         if vials < 1:
@@ -84,11 +91,24 @@ class RequestsMixin(BankBase):
             if user.role == "guest":
                 raise ForbiddenError("guests cannot request material; ask for a member account")
             req = MaterialRequest(requester_id=user.id, vials=vials, purpose=purpose)
+            who = viewer_of(user)
             if strain is not None:
-                req.strain_id = _id_of(s, Strain, Strain.accession == strain, "strain", strain)
+                req.strain_id = _id_of(
+                    s,
+                    select(Strain.id).where(Strain.accession == strain, visible_or_true(who)),
+                    "strain",
+                    strain,
+                )
             else:
                 name = str(plasmid)
-                req.plasmid_id = _id_of(s, Plasmid, Plasmid.name == name, "plasmid", name)
+                req.plasmid_id = _id_of(
+                    s,
+                    select(Plasmid.id)
+                    .join(SequenceRow, SequenceRow.id == Plasmid.sequence_id)
+                    .where(Plasmid.name == name, visible_or_true(who, SequenceRow)),
+                    "plasmid",
+                    name,
+                )
             s.add(req)
             s.flush()
             _append_history(s, _event(req, 1, "request", username, {"vials": vials}))
@@ -106,7 +126,13 @@ class RequestsMixin(BankBase):
         currency: str = "CNY",
         note: str = "",
     ) -> RequestView:
-        """Approve (with the material transfer terms) or decline a pending request."""
+        """Approve (with the material transfer terms) or decline a pending request.
+
+        The owner of the material, a curator or an administrator decides; the
+        requester is notified.
+        """
+        if not (self.viewer.privileged or self.viewer.username == approver):
+            raise ForbiddenError("you can only decide in your own name")
         if approve and licence not in LICENCES:
             raise ValidationError(f"choose a licence: {LICENCES}", field="licence")
         if approve and licence == "commercial licence" and fee_cents <= 0:
@@ -114,10 +140,14 @@ class RequestsMixin(BankBase):
         if fee_cents < 0:
             raise ValidationError("a fee cannot be negative", field="fee_cents")
         with self._tx() as s:
-            req = _request(s, request_id)
-            role = s.scalars(select(User.role).where(User.username == approver)).first()
-            if role not in DECIDERS:
-                raise ForbiddenError("only a curator or administrator decides on requests")
+            req = self._visible_request(s, request_id)
+            decider = s.scalars(select(User).where(User.username == approver)).first()
+            if decider is None or not (
+                decider.role in DECIDERS or _item_owner(s, req) == decider.id
+            ):
+                raise ForbiddenError(
+                    "only the owner of the material, a curator or an administrator decides"
+                )
             if req.status != "pending":
                 raise ConflictError(f"the request is already {req.status}", field="status")
             req.status = "approved" if approve else "declined"
@@ -128,10 +158,22 @@ class RequestsMixin(BankBase):
                 s,
                 _event(req, 2, req.status, approver, {"licence": licence, "fee_cents": fee_cents}),
             )
+            item = _item_name(s, req)
+            notify(
+                s,
+                req.requester_id,
+                "request",
+                f"request {req.id} for {item} {req.status}",
+                {"request": req.id, "status": req.status, "licence": licence, "item": item},
+            )
         return self.get_request(request_id)
 
     def ship_request(self, request_id: int, *, sample: str, actor: str) -> RequestView:
-        """Ship an approved request from a sample, taking its vials from the stock."""
+        """Ship an approved request from a sample, taking its vials from the stock.
+
+        Shipping a patent deposit is a release: its depositor is notified.
+        """
+        require_privileged(self.viewer, "ship material")
         with self._tx() as s:
             req = _request(s, request_id)
             if req.status != "approved":
@@ -160,26 +202,103 @@ class RequestsMixin(BankBase):
                 ).first()
                 if deposit is not None and deposit.deposit_type == "patent":
                     deposit.last_request_on = req.requested_at.date()
+                    owner = _item_owner(s, req)
+                    if owner is not None:
+                        item = _item_name(s, req)
+                        notify(
+                            s,
+                            owner,
+                            "release",
+                            f"a sample of your patent deposit {item} was released",
+                            {"request": req.id, "item": item, "vials": req.vials},
+                        )
+            notify(
+                s,
+                req.requester_id,
+                "request",
+                f"request {req.id} shipped",
+                {"request": req.id, "status": "shipped", "item": _item_name(s, req)},
+            )
             _append_history(
                 s, _event(req, 3, "ship", actor, {"sample": sample, "vials": req.vials})
             )
         return self.get_request(request_id)
 
     def get_request(self, request_id: int) -> RequestView:
-        """Return one request."""
+        """Return one request (the requester's, on the viewer's material, or any for curators)."""
         with self._tx() as s:
-            return _view(s, _request(s, request_id))
+            return _view(s, self._visible_request(s, request_id))
+
+    def _visible_request(self, s: Session, request_id: int) -> MaterialRequest:
+        req = _request(s, request_id)
+        viewer = self.viewer
+        if viewer.privileged or (
+            viewer.user_id is not None and viewer.user_id in (req.requester_id, _item_owner(s, req))
+        ):
+            return req
+        raise NotFoundError("request", str(request_id))
 
     def list_requests(self, *, status: str | None = None) -> tuple[RequestView, ...]:
-        """Return requests, oldest first, optionally of one status."""
+        """Return the requests the viewer may see, oldest first, optionally of one status.
+
+        A curator sees every request; anyone else their own and those for material they own.
+        """
+        viewer = self.viewer
         with self._tx() as s:
             stmt = select(MaterialRequest).order_by(MaterialRequest.id)
             if status is not None:
                 stmt = stmt.where(MaterialRequest.status == status)
+            if not viewer.privileged:
+                uid = viewer.user_id if viewer.user_id is not None else -1
+                owned_strains = select(Strain.id).where(Strain.owner_id == uid)
+                owned_plasmids = (
+                    select(Plasmid.id)
+                    .join(SequenceRow, SequenceRow.id == Plasmid.sequence_id)
+                    .where(SequenceRow.owner_id == uid)
+                )
+                stmt = stmt.where(
+                    or_(
+                        MaterialRequest.requester_id == uid,
+                        MaterialRequest.strain_id.in_(owned_strains),
+                        MaterialRequest.plasmid_id.in_(owned_plasmids),
+                    )
+                )
             return tuple(_view(s, r) for r in s.scalars(stmt))
 
+    def fee_accounts(self) -> tuple[FeeAccount, ...]:
+        """Return the fees owed per organisation and currency (approved and shipped requests).
+
+        Curators see every organisation; anyone else only their own.
+        """
+        totals: dict[tuple[str, str], list[int]] = {}
+        for r in self.list_requests():
+            if r.status not in ("approved", "shipped") or r.organisation is None:
+                continue
+            if not self.viewer.privileged and r.organisation != self._organisation_name():
+                continue
+            entry = totals.setdefault((r.organisation, r.currency), [0, 0])
+            entry[0] += 1
+            entry[1] += r.fee_cents
+        return tuple(
+            FeeAccount(org, currency, n, cents)
+            for (org, currency), (n, cents) in sorted(totals.items())
+        )
+
+    def _organisation_name(self) -> str | None:
+        if self.viewer.organisation_id is None:
+            return None
+        with self._tx() as s:
+            return s.scalars(
+                select(Organisation.name).where(Organisation.id == self.viewer.organisation_id)
+            ).first()
+
     def fee_account_csv(self, organisation: str) -> str:
-        """Return an organisation's fees (approved and shipped requests) as CSV."""
+        """Return an organisation's fees (approved and shipped requests) as CSV.
+
+        Curators may export any organisation's account, members only their own.
+        """
+        if not self.viewer.privileged and organisation != self._organisation_name():
+            raise ForbiddenError("you can only export your own organisation's fee account")
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(
@@ -199,13 +318,37 @@ class RequestsMixin(BankBase):
         return out.getvalue()
 
 
-def _id_of(
-    s: Session, model: type[Strain] | type[Plasmid], key: ColumnElement[bool], kind: str, name: str
-) -> int:
-    found = s.scalars(select(model.id).where(key)).first()
+@dataclass(frozen=True, slots=True)
+class FeeAccount(_View):
+    """What one organisation owes in one currency."""
+
+    organisation: str
+    currency: str
+    requests: int
+    fee_cents: int
+
+
+def _id_of(s: Session, stmt: Select[Any], kind: str, name: str) -> int:
+    found = s.scalars(stmt).first()
     if found is None:
         raise NotFoundError(kind, name)
     return int(found)
+
+
+def _item_owner(s: Session, req: MaterialRequest) -> int | None:
+    if req.strain_id is not None:
+        return s.scalars(select(Strain.owner_id).where(Strain.id == req.strain_id)).first()
+    return s.scalars(
+        select(SequenceRow.owner_id)
+        .join(Plasmid, Plasmid.sequence_id == SequenceRow.id)
+        .where(Plasmid.id == req.plasmid_id)
+    ).first()
+
+
+def _item_name(s: Session, req: MaterialRequest) -> str:
+    if req.strain_id is not None:
+        return str(s.scalars(select(Strain.accession).where(Strain.id == req.strain_id)).one())
+    return str(s.scalars(select(Plasmid.name).where(Plasmid.id == req.plasmid_id)).one())
 
 
 def _request(s: Session, request_id: int) -> MaterialRequest:
@@ -250,3 +393,8 @@ def _view(s: Session, req: MaterialRequest) -> RequestView:
         sample_available=available is not None, licence=req.licence, fee_cents=req.fee_cents,
         currency=req.currency, decided_by=req.decided_by, shipped_at=req.shipped_at,
     )  # fmt: skip
+
+
+def viewer_of(user: User) -> Viewer:
+    """Return the :class:`~cellfoundry.bank.policy.Viewer` an account acts as."""
+    return Viewer(user.username, user.role, user.id, user.organisation_id)

@@ -22,6 +22,7 @@ from cellfoundry.bank.db import (
     FeatureRow,
     Freezer,
     HistoryEvent,
+    Notification,
     Plasmid,
     Rack,
     Sample,
@@ -547,3 +548,8 @@ def _append_history(s: Session, *events: dict[str, Any]) -> None:
         row["hash"] = prev = event_hash(prev, row)
         rows.append(row)
     _insert_many(s, HistoryEvent, rows)
+
+
+def notify(s: Session, user_id: int, kind: str, subject: str, details: dict[str, Any]) -> None:
+    """Put a message in a user's inbox (in the caller's transaction)."""
+    s.add(Notification(user_id=user_id, kind=kind, subject=subject, details=details))

@@ -29,10 +29,20 @@ from cellfoundry.bank.db import (
     SequenceRow,
     Strain,
     StrainPlasmid,
+    User,
 )
 from cellfoundry.bank.models import (
     PART_ROLES,
     PartRecord,
+)
+from cellfoundry.bank.policy import (
+    VISIBILITIES,
+    require_edit,
+    require_writer,
+    visible_or_true,
+)
+from cellfoundry.bank.policy import (
+    hidden as policy_hidden,
 )
 from cellfoundry.bank.search import summary_select
 from cellfoundry.bank.views import (
@@ -63,12 +73,26 @@ class SequencesMixin(BankBase):
         role: str | None = None,
         remainder: str = "",
         progress: Progress | None = None,
+        visibility: str = "public",
     ) -> ImportReport:
         """Store plasmids, parts or a strain's genome records, all-or-nothing.
 
         A plasmid or part name already in the bank is a conflict; a sequence
         whose checksum equals a stored one is stored but reported as a duplicate.
+        Plasmids and parts are owned by the viewer with the given ``visibility``;
+        a genome takes its strain's owner and visibility.
         """
+        viewer = self.viewer
+        require_writer(viewer, "add sequences")
+        if visibility not in VISIBILITIES:
+            raise ValidationError(
+                f"{visibility!r} is not one of {VISIBILITIES}", source=source, field="visibility"
+            )
+        owner = {
+            "owner_id": viewer.user_id,
+            "organisation_id": viewer.organisation_id,
+            "visibility": visibility,
+        }
         progress = progress or NullProgress()
         if kind == "genome" and strain is None:
             raise ValidationError("a genome must belong to a strain", source=source, field="strain")
@@ -92,11 +116,23 @@ class SequencesMixin(BankBase):
         with self._tx() as s:
             strain_id = None
             if strain is not None:
-                strain_id = s.scalars(select(Strain.id).where(Strain.accession == strain)).first()
-                if strain_id is None:
+                found = s.execute(
+                    select(
+                        Strain.id, Strain.owner_id, Strain.organisation_id, Strain.visibility
+                    ).where(Strain.accession == strain, visible_or_true(viewer))
+                ).first()
+                if found is None:
                     raise ValidationError(
                         f"strain {strain!r} is not in the bank", source=source, field="strain"
                     )
+                strain_id = found[0]
+                require_edit(viewer, found[1], "add a genome to this strain")
+                if kind == "genome":
+                    owner = {
+                        "owner_id": found[1],
+                        "organisation_id": found[2],
+                        "visibility": found[3],
+                    }
             table = Plasmid if kind == "plasmid" else Part
             if kind != "genome":
                 clash = s.scalars(select(table.name).where(table.name.in_(list(names)))).first()
@@ -124,6 +160,8 @@ class SequencesMixin(BankBase):
                 except ValidationError as err:
                     raise err.located(source=source, record=rec.name) from err
                 row.document_id = document.id
+                for key, value in owner.items():
+                    setattr(row, key, value)
                 if s.scalars(
                     select(SequenceRow.name).where(SequenceRow.checksum == row.checksum)
                 ).first():
@@ -168,7 +206,7 @@ class SequencesMixin(BankBase):
             document=document_id,
         )
 
-    def add_part(self, part: PartRecord, *, actor: str) -> PartView:
+    def add_part(self, part: PartRecord, *, actor: str, visibility: str = "public") -> PartView:
         """Store one standard part with its role and characterisation values."""
         record = SequenceRecord(
             name=part.name,
@@ -176,13 +214,19 @@ class SequencesMixin(BankBase):
             description=part.description,
             annotations={"characterisation": dict(part.characterisation)},
         )
-        self.import_sequences([record], kind="part", actor=actor, role=part.role)
+        self.import_sequences(
+            [record], kind="part", actor=actor, role=part.role, visibility=visibility
+        )
         return self.get_part(part.name)
 
     def get_part(self, name: str) -> PartView:
         """Return a part with its sequence."""
         with self._tx() as s:
-            part = s.scalars(select(Part).where(Part.name == name)).first()
+            part = s.scalars(
+                select(Part)
+                .join(SequenceRow, SequenceRow.id == Part.sequence_id)
+                .where(Part.name == name, visible_or_true(self.viewer, SequenceRow))
+            ).first()
             if part is None:
                 raise NotFoundError("part", name)
             seq = s.scalars(
@@ -190,6 +234,7 @@ class SequencesMixin(BankBase):
                 .where(SequenceRow.id == part.sequence_id)
                 .options(selectinload(SequenceRow.features))
             ).one()
+            self._audit_sequence_read(s, seq)
             return PartView(
                 part.name,
                 part.role,
@@ -204,19 +249,56 @@ class SequencesMixin(BankBase):
         with self._tx() as s:
             row = s.scalars(
                 select(SequenceRow)
-                .where(SequenceRow.kind == kind, SequenceRow.name == name)
+                .where(
+                    SequenceRow.kind == kind,
+                    SequenceRow.name == name,
+                    visible_or_true(self.viewer, SequenceRow),
+                )
                 .options(selectinload(SequenceRow.features))
             ).first()
             if row is None:
                 raise NotFoundError(kind, name)
+            self._audit_sequence_read(s, row)
             return _sequence_record(row)
+
+    def sequence_access(self, kind: SequenceKind, name: str) -> tuple[str, str | None]:
+        """Return the visibility and owner of a stored sequence the viewer may see."""
+        with self._tx() as s:
+            row = s.execute(
+                select(SequenceRow.visibility, User.username)
+                .outerjoin(User, User.id == SequenceRow.owner_id)
+                .where(
+                    SequenceRow.kind == kind,
+                    SequenceRow.name == name,
+                    visible_or_true(self.viewer, SequenceRow),
+                )
+            ).first()
+            if row is None:
+                raise NotFoundError(kind, name)
+            return row[0], row[1]
+
+    def _audit_sequence_read(self, s: Session, row: SequenceRow) -> None:
+        if row.visibility != "public":
+            _append_history(
+                s,
+                {
+                    "entity": row.kind,
+                    "entity_id": row.id,
+                    "version": row.version,
+                    "action": "read",
+                    "actor": self.viewer.username,
+                    "changes": {"role": self.viewer.role},
+                },
+            )
 
     def list_sequences(
         self, kind: SequenceKind, *, text: str = "", limit: int = 100, offset: int = 0
     ) -> tuple[tuple[SequenceSummary, ...], int]:
         """List stored sequences of one kind, filtered by name, feature or description."""
         with self._tx() as s:
-            stmt = select(SequenceRow).where(SequenceRow.kind == kind)
+            stmt = select(SequenceRow).where(
+                SequenceRow.kind == kind, visible_or_true(self.viewer, SequenceRow)
+            )
             if text:
                 like = f"%{text.lower()}%"
                 feature_hit = select(FeatureRow.sequence_id).where(FeatureRow.label_key.like(like))
@@ -250,7 +332,7 @@ class SequencesMixin(BankBase):
         with self._tx() as s:
             stmt = (
                 select(SequenceRow)
-                .where(SequenceRow.kind == kind)
+                .where(SequenceRow.kind == kind, visible_or_true(self.viewer, SequenceRow))
                 .order_by(SequenceRow.name)
                 .options(selectinload(SequenceRow.features))
             )
@@ -261,6 +343,8 @@ class SequencesMixin(BankBase):
                 missing = set(names) - {r.name for r in rows}
                 if missing:
                     raise NotFoundError(kind, sorted(missing)[0])
+            for row in rows:
+                self._audit_sequence_read(s, row)
             return [_sequence_record(r) for r in rows]
 
     def document_remainder(self, kind: SequenceKind, name: str) -> str:
@@ -269,20 +353,28 @@ class SequencesMixin(BankBase):
             doc = s.scalars(
                 select(Document.remainder)
                 .join(SequenceRow, SequenceRow.document_id == Document.id)
-                .where(SequenceRow.kind == kind, SequenceRow.name == name)
+                .where(
+                    SequenceRow.kind == kind,
+                    SequenceRow.name == name,
+                    visible_or_true(self.viewer, SequenceRow),
+                )
             ).first()
             return doc or ""
 
     def plasmid_usage(self, name: str) -> PlasmidUsage:
         """Return the strains that carry a plasmid and the plasmid's own samples."""
         with self._tx() as s:
-            pid = s.scalars(select(Plasmid.id).where(Plasmid.name == name)).first()
+            pid = s.scalars(
+                select(Plasmid.id)
+                .join(SequenceRow, SequenceRow.id == Plasmid.sequence_id)
+                .where(Plasmid.name == name, visible_or_true(self.viewer, SequenceRow))
+            ).first()
             if pid is None:
                 raise NotFoundError("plasmid", name)
             rows = s.execute(
-                summary_select()
+                summary_select(self.viewer)
                 .join(StrainPlasmid, StrainPlasmid.strain_id == Strain.id)
-                .where(StrainPlasmid.plasmid_id == pid)
+                .where(StrainPlasmid.plasmid_id == pid, visible_or_true(self.viewer))
                 .order_by(Strain.accession)
             ).all()
             return PlasmidUsage(
@@ -296,6 +388,7 @@ class SequencesMixin(BankBase):
 
         For an SBOL3 file the remainder is the N-Triples of everything the bank
         does not model, so records + remainder rebuild the original document.
+        A document holding any record the viewer may not see is not found.
         """
         with self._tx() as s:
             doc = s.get(Document, document_id)
@@ -307,6 +400,16 @@ class SequencesMixin(BankBase):
                 .order_by(SequenceRow.id)
                 .options(selectinload(SequenceRow.features))
             ).all()
+            hidden_rows = s.scalars(
+                select(SequenceRow.id).where(
+                    SequenceRow.document_id == document_id,
+                    policy_hidden(self.viewer, SequenceRow),
+                )
+            ).first()
+            if hidden_rows is not None:
+                raise NotFoundError("document", str(document_id))
+            for row in rows:
+                self._audit_sequence_read(s, row)
             return DocumentExport(
                 id=doc.id,
                 filename=doc.filename,
@@ -321,7 +424,7 @@ class SequencesMixin(BankBase):
         with self._tx() as s:
             rows = s.scalars(
                 select(SequenceRow)
-                .where(SequenceRow.checksum == checksum)
+                .where(SequenceRow.checksum == checksum, visible_or_true(self.viewer, SequenceRow))
                 .options(selectinload(SequenceRow.features))
             ).all()
             return tuple(_summary(r) for r in rows)
@@ -371,6 +474,7 @@ class SequencesMixin(BankBase):
         from cellfoundry.dna import similarity
 
         query = validate_dna(query.strip(), record="query")
+        viewer = self.viewer
         with self._tx() as s:
             index = self._index(s)
             meta: dict[int, tuple[str, str, int]] = {}
@@ -384,7 +488,11 @@ class SequencesMixin(BankBase):
                         SequenceRow.kind,
                         SequenceRow.name,
                         SequenceRow.length,
-                    ).where(SequenceRow.id.in_(list(keys)), SequenceRow.kind.in_(list(kinds)))
+                    ).where(
+                        SequenceRow.id.in_(list(keys)),
+                        SequenceRow.kind.in_(list(kinds)),
+                        visible_or_true(viewer, SequenceRow),
+                    )
                 ).all()
                 out: dict[int, tuple[str, Any]] = {}
                 for sid, residues, topology, kind, name, length in rows:

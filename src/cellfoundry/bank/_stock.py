@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from cellfoundry.bank._base import BankBase
@@ -16,6 +16,7 @@ from cellfoundry.bank._rows import (
     _get_or_add,
     _position,
     _sample_views,
+    notify,
 )
 from cellfoundry.bank.db import (
     Box,
@@ -24,14 +25,17 @@ from cellfoundry.bank.db import (
     Plasmid,
     Rack,
     Sample,
+    SequenceRow,
     Site,
     Strain,
+    User,
     ViabilityTest,
 )
 from cellfoundry.bank.models import (
     DEPOSIT_TYPES,
     PRESERVATION_METHODS,
 )
+from cellfoundry.bank.policy import require_privileged, visible_or_true
 from cellfoundry.bank.views import (
     DepositView,
     SampleView,
@@ -54,6 +58,7 @@ class StockMixin(BankBase):
         temperature_c: float = -80.0,
     ) -> str:
         """Create (or reuse) a site, freezer and rack, and a new box in it; return its path."""
+        require_privileged(self.viewer, "manage the stock")
         if rows < 1 or columns < 1 or rows > 26:
             raise ValidationError(
                 f"a box of {rows}×{columns} positions is not possible", field="rows"
@@ -89,6 +94,7 @@ class StockMixin(BankBase):
         actor: str,
     ) -> SampleView:
         """Put vials of a strain (or plasmid) at a free box position, e.g. ``B7``."""
+        require_privileged(self.viewer, "manage the stock")
         if (strain is None) == (plasmid is None):
             raise ValidationError(
                 "a sample holds exactly one strain or one plasmid", record=label, field="strain"
@@ -148,6 +154,7 @@ class StockMixin(BankBase):
 
     def move_sample(self, label: str, *, box: str, position: str, actor: str) -> SampleView:
         """Move a sample to a free position (in the same or another box)."""
+        require_privileged(self.viewer, "manage the stock")
         with self._tx() as s:
             sample = s.scalars(select(Sample).where(Sample.label == label)).first()
             if sample is None:
@@ -182,6 +189,7 @@ class StockMixin(BankBase):
         actor: str,
     ) -> SampleView:
         """Record a viability test of a sample."""
+        require_privileged(self.viewer, "record viability tests")
         with self._tx() as s:
             sample = s.scalars(select(Sample).where(Sample.label == label)).first()
             if sample is None:
@@ -209,15 +217,30 @@ class StockMixin(BankBase):
         return self.get_sample(label)
 
     def get_sample(self, label: str) -> SampleView:
-        """Return a sample with its address and viability tests."""
+        """Return a sample with its address and viability tests (if its material is visible)."""
+        viewer = self.viewer
+        where = Sample.label == label
+        if not viewer.privileged:
+            where = and_(
+                where,
+                or_(
+                    Sample.strain_id.in_(select(Strain.id).where(visible_or_true(viewer))),
+                    Sample.plasmid_id.in_(
+                        select(Plasmid.id)
+                        .join(SequenceRow, SequenceRow.id == Plasmid.sequence_id)
+                        .where(visible_or_true(viewer, SequenceRow))
+                    ),
+                ),
+            )
         with self._tx() as s:
-            found = _sample_views(s, Sample.label == label, owner=None)
+            found = _sample_views(s, where, owner=None)
             if not found:
                 raise NotFoundError("sample", label)
             return found[0]
 
     def box_map(self, box: str) -> dict[str, str]:
         """Return ``{position: sample label}`` for the occupied positions of a box."""
+        require_privileged(self.viewer, "see the freezer boxes")
         with self._tx() as s:
             box_row = _box(s, box)
             return {
@@ -241,14 +264,18 @@ class StockMixin(BankBase):
         depositor_statement: str = "",
         viability_statement: str = "",
         patent_reference: str = "",
+        owner: str | None = None,
         actor: str,
     ) -> DepositView:
         """Record a public, safe or patent (Budapest Treaty) deposit of a strain.
 
         A patent deposit needs the depositor's written statement (Rule 6.1) and
         is released only under restriction; it must be kept for 30 years and 5
-        years after the last request (Rule 9.1).
+        years after the last request (Rule 9.1). Recording it makes the strain
+        private (its existence is secret) and, with ``owner`` (the depositor's
+        user name), gives the strain to the depositor, who is notified.
         """
+        require_privileged(self.viewer, "record deposits")
         if deposit_type not in DEPOSIT_TYPES:
             raise ValidationError(
                 f"{deposit_type!r} is not one of {DEPOSIT_TYPES}",
@@ -287,8 +314,28 @@ class StockMixin(BankBase):
             s.add(dep)
             strain.deposit_type = deposit_type
             strain.version += 1
+            depositor_user = None
+            if owner is not None:
+                depositor_user = s.scalars(select(User).where(User.username == owner)).first()
+                if depositor_user is None:
+                    raise NotFoundError("user", owner)
+                strain.owner_id = depositor_user.id
+                strain.organisation_id = depositor_user.organisation_id
             if deposit_type == "patent":
                 strain.status = "restricted"
+                strain.visibility = "private"
+                for genome in s.scalars(
+                    select(SequenceRow).where(SequenceRow.strain_id == strain.id)
+                ):
+                    genome.visibility = "private"
+            if depositor_user is not None:
+                notify(
+                    s,
+                    depositor_user.id,
+                    "deposit",
+                    f"{deposit_type} deposit of {accession} recorded",
+                    {"accession": accession, "deposit_type": deposit_type},
+                )
             _append_history(
                 s,
                 {

@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, func, select, text
+from sqlalchemy import Table, func, or_, select, text
 from sqlalchemy.orm import Session, selectinload
 
 from cellfoundry.bank._base import BankBase
@@ -29,16 +29,23 @@ from cellfoundry.bank.db import (
     HistoryEvent,
     Modification,
     OtherAccession,
-    Part,
     Plasmid,
     Sample,
     SequenceRow,
     Strain,
     StrainPlasmid,
+    User,
     utcnow,
 )
 from cellfoundry.bank.models import (
     StrainRecord,
+)
+from cellfoundry.bank.policy import (
+    VISIBILITIES,
+    Viewer,
+    require_edit,
+    require_writer,
+    visible_or_true,
 )
 from cellfoundry.bank.search import StrainQuery, search_strains
 from cellfoundry.bank.views import (
@@ -61,10 +68,12 @@ _ANALYZE_AFTER = 1000
 class StrainsMixin(BankBase):
     """Strain use cases of the bank: import, show, edit, history, lineage, search."""
 
-    def add_strain(self, record: StrainRecord, *, actor: str) -> StrainView:
+    def add_strain(
+        self, record: StrainRecord, *, actor: str, visibility: str = "public"
+    ) -> StrainView:
         """Store one strain; see :meth:`import_strains` for the rules."""
-        self.import_strains([record], actor=actor, source="input")
-        return self.get_strain(record.accession)
+        self.import_strains([record], actor=actor, source="input", visibility=visibility)
+        return self._strain_view(record.accession)
 
     def import_strains(
         self,
@@ -73,8 +82,9 @@ class StrainsMixin(BankBase):
         actor: str,
         source: str = "input",
         progress: Progress | None = None,
+        visibility: str = "public",
     ) -> ImportReport:
-        """Store strains all-or-nothing.
+        """Store strains all-or-nothing, owned by the viewer, with one ``visibility``.
 
         Parents may be in the bank already or earlier/later in the same batch.
 
@@ -85,6 +95,9 @@ class StrainsMixin(BankBase):
         ConflictError
             An accession is already in the bank or repeated in the batch.
         """
+        require_writer(self.viewer, "add strains")
+        _check_visibility(visibility, source)
+        viewer = self.viewer
         progress = progress or NullProgress()
         batch = list(records)
         total = len(batch)
@@ -119,7 +132,9 @@ class StrainsMixin(BankBase):
                 known_parents.update(
                     dict(
                         s.execute(
-                            select(Strain.accession, Strain.id).where(Strain.accession.in_(chunk))
+                            select(Strain.accession, Strain.id).where(
+                                Strain.accession.in_(chunk), visible_or_true(viewer)
+                            )
                         ).all()
                     )
                 )
@@ -142,7 +157,9 @@ class StrainsMixin(BankBase):
                 plasmid_ids.update(
                     dict(
                         s.execute(
-                            select(Plasmid.name, Plasmid.id).where(Plasmid.name.in_(chunk))
+                            select(Plasmid.name, Plasmid.id)
+                            .join(SequenceRow, SequenceRow.id == Plasmid.sequence_id)
+                            .where(Plasmid.name.in_(chunk), visible_or_true(viewer, SequenceRow))
                         ).all()
                     )
                 )
@@ -170,6 +187,9 @@ class StrainsMixin(BankBase):
                         "version": 1,
                         "created_at": now,
                         "updated_at": now,
+                        "owner_id": viewer.user_id,
+                        "organisation_id": viewer.organisation_id,
+                        "visibility": visibility,
                     }
                     for r in chunk
                 ]
@@ -219,7 +239,7 @@ class StrainsMixin(BankBase):
                         "action": "create",
                         "actor": actor,
                         "at": now,
-                        "changes": {"source": source},
+                        "changes": {"source": source, "visibility": visibility},
                     }
                     for r in batch
                 ],
@@ -230,20 +250,37 @@ class StrainsMixin(BankBase):
         return ImportReport(source=source, strains=total)
 
     def get_strain(self, accession: str) -> StrainView:
-        """Return a strain with its lineage links, plasmids, genomes, samples and deposit."""
+        """Return a strain with its lineage links, plasmids, genomes, samples and deposit.
+
+        Reading a strain that is not public appends a ``read`` event to the audit trail.
+        """
+        return self._strain_view(accession, audit=True)
+
+    def _strain_view(self, accession: str, *, audit: bool = False) -> StrainView:
+        viewer = self.viewer
         with self._tx() as s:
             row = s.scalars(
                 select(Strain)
-                .where(Strain.accession == accession)
+                .where(Strain.accession == accession, visible_or_true(viewer))
                 .options(selectinload(Strain.modifications), selectinload(Strain.other_accessions))
             ).first()
             if row is None:
                 raise NotFoundError("strain", accession)
-            parent = s.get(Strain, row.parent_id).accession if row.parent_id else None  # type: ignore[union-attr]
+            if audit and row.visibility != "public":
+                _audit_read(s, "strain", row.id, row.version, viewer)
+            parent = (
+                s.scalars(
+                    select(Strain.accession).where(
+                        Strain.id == row.parent_id, visible_or_true(viewer)
+                    )
+                ).first()
+                if row.parent_id
+                else None
+            )
             children = tuple(
                 s.scalars(
                     select(Strain.accession)
-                    .where(Strain.parent_id == row.id)
+                    .where(Strain.parent_id == row.id, visible_or_true(viewer))
                     .order_by(Strain.accession)
                 )
             )
@@ -251,13 +288,17 @@ class StrainsMixin(BankBase):
                 select(Plasmid, SequenceRow)
                 .join(StrainPlasmid, StrainPlasmid.plasmid_id == Plasmid.id)
                 .join(SequenceRow, SequenceRow.id == Plasmid.sequence_id)
-                .where(StrainPlasmid.strain_id == row.id)
+                .where(StrainPlasmid.strain_id == row.id, visible_or_true(viewer, SequenceRow))
                 .order_by(Plasmid.name)
                 .options(selectinload(SequenceRow.features))
             ).all()
             genomes = s.scalars(
                 select(SequenceRow)
-                .where(SequenceRow.strain_id == row.id, SequenceRow.kind == "genome")
+                .where(
+                    SequenceRow.strain_id == row.id,
+                    SequenceRow.kind == "genome",
+                    visible_or_true(viewer, SequenceRow),
+                )
                 .options(selectinload(SequenceRow.features))
             ).all()
             record = _strain_record(row, parent, [p.name for p, _ in plasmid_rows])
@@ -273,6 +314,8 @@ class StrainsMixin(BankBase):
                 genomes=tuple(_summary(g) for g in genomes),
                 samples=samples,
                 deposit=_deposit_view(deposit, row.accession) if deposit else None,
+                visibility=row.visibility,
+                owner=_username(s, row.owner_id),
                 version=row.version,
                 created_at=row.created_at,
                 updated_at=row.updated_at,
@@ -287,8 +330,9 @@ class StrainsMixin(BankBase):
                 record=accession,
                 field=sorted(unknown)[0],
             )
-        current = self.get_strain(accession).record
-        updated = dataclasses.replace(current, **changes)
+        current = self._strain_view(accession)
+        require_edit(self.viewer, _owner_of(self, current.id), "edit this strain")
+        updated = dataclasses.replace(current.record, **changes)
         check_strain(updated)
         new_cols = _strain_columns(updated)
         with self._tx() as s:
@@ -313,12 +357,41 @@ class StrainsMixin(BankBase):
                         "changes": diff,
                     },
                 )
-        return self.get_strain(accession)
+        return self._strain_view(accession)
+
+    def set_visibility(self, accession: str, visibility: str, *, actor: str) -> StrainView:
+        """Make a strain (and its genome sequences) private, group-visible or public."""
+        _check_visibility(visibility, None, accession)
+        current = self._strain_view(accession)
+        require_edit(self.viewer, _owner_of(self, current.id), "change who sees this strain")
+        with self._tx() as s:
+            row = s.get_one(Strain, current.id)
+            if row.visibility != visibility:
+                old = row.visibility
+                row.visibility = visibility
+                row.version += 1
+                row.updated_at = utcnow()
+                for genome in s.scalars(select(SequenceRow).where(SequenceRow.strain_id == row.id)):
+                    genome.visibility = visibility
+                _append_history(
+                    s,
+                    {
+                        "entity": "strain",
+                        "entity_id": row.id,
+                        "version": row.version,
+                        "action": "visibility",
+                        "actor": actor,
+                        "changes": {"visibility": [old, visibility]},
+                    },
+                )
+        return self._strain_view(accession)
 
     def history(self, accession: str) -> tuple[HistoryEntry, ...]:
         """Return every versioned write of a strain, oldest first."""
         with self._tx() as s:
-            sid = s.scalars(select(Strain.id).where(Strain.accession == accession)).first()
+            sid = s.scalars(
+                select(Strain.id).where(Strain.accession == accession, visible_or_true(self.viewer))
+            ).first()
             if sid is None:
                 raise NotFoundError("strain", accession)
             events = s.scalars(
@@ -331,11 +404,16 @@ class StrainsMixin(BankBase):
             )
 
     def lineage(self, accession: str) -> Lineage:
-        """Walk a strain's pedigree: ancestors up to the root, and every descendant."""
+        """Walk a strain's pedigree: ancestors up to the root, and every descendant.
+
+        The walk stops at strains the viewer may not see: a hidden ancestor ends
+        the chain upwards, a hidden descendant is left out with its subtree.
+        """
+        vis = visible_or_true(self.viewer)
         with self._tx() as s:
             start = s.scalars(
                 select(Strain)
-                .where(Strain.accession == accession)
+                .where(Strain.accession == accession, vis)
                 .options(selectinload(Strain.modifications))
             ).first()
             if start is None:
@@ -343,8 +421,13 @@ class StrainsMixin(BankBase):
             chain: list[Strain] = [start]
             seen = {start.id}
             while chain[-1].parent_id is not None and chain[-1].parent_id not in seen:
-                parent = s.get(Strain, chain[-1].parent_id)
-                assert parent is not None
+                parent = s.scalars(
+                    select(Strain)
+                    .where(Strain.id == chain[-1].parent_id, vis)
+                    .options(selectinload(Strain.modifications))
+                ).first()
+                if parent is None:
+                    break
                 seen.add(parent.id)
                 chain.append(parent)
             chain.reverse()
@@ -360,7 +443,7 @@ class StrainsMixin(BankBase):
                 depth += 1
                 kids = s.scalars(
                     select(Strain)
-                    .where(Strain.parent_id.in_([f.id for f in frontier]))
+                    .where(Strain.parent_id.in_([f.id for f in frontier]), vis)
                     .order_by(Strain.accession)
                     .options(selectinload(Strain.modifications))
                 ).all()
@@ -375,45 +458,62 @@ class StrainsMixin(BankBase):
     def search(self, query: StrainQuery) -> StrainPage:
         """Search strains by text and facets; see :class:`StrainQuery`."""
         with self._tx() as s:
-            return search_strains(s, query)
+            return search_strains(s, query, self.viewer)
 
     def lookup(self, number: str) -> tuple[StrainSummary, ...]:
         """Find strains by this collection's or another collection's accession number."""
         q = StrainQuery(text=number, facets=False, limit=50)
+        viewer = self.viewer
         with self._tx() as s:
             exact = s.scalars(
-                select(Strain.accession).where(func.lower(Strain.accession) == number.lower())
+                select(Strain.accession).where(
+                    func.lower(Strain.accession) == number.lower(), visible_or_true(viewer)
+                )
             ).first()
             if exact is not None:
-                return search_strains(s, dataclasses.replace(q, text=exact)).items[:1]
+                return search_strains(s, dataclasses.replace(q, text=exact), viewer).items[:1]
             other = s.scalars(
                 select(Strain.accession)
                 .join(OtherAccession, OtherAccession.strain_id == Strain.id)
                 .where(func.lower(OtherAccession.accession) == number.lower())
             ).all()
             return tuple(
-                item for item in search_strains(s, q).items if item.accession in set(other)
+                item for item in search_strains(s, q, viewer).items if item.accession in set(other)
             )
 
     def export_strains(self, accessions: Sequence[str] | None = None) -> list[StrainRecord]:
-        """Return strains as catalogue records (all of them if ``accessions`` is None)."""
+        """Return the strains the viewer sees as catalogue records (``None``: all of them).
+
+        Exporting strains that are not public appends one ``export`` event to the audit trail.
+        """
+        viewer = self.viewer
+        vis = visible_or_true(viewer)
         with self._tx() as s:
             stmt = (
                 select(Strain)
+                .where(vis)
                 .options(selectinload(Strain.modifications), selectinload(Strain.other_accessions))
                 .order_by(Strain.id)
             )
             if accessions is not None:
                 stmt = stmt.where(Strain.accession.in_(list(accessions)))
             rows = s.scalars(stmt).all()
-            names = dict(s.execute(select(Strain.id, Strain.accession)).all()) if rows else {}
+            names = (
+                dict(s.execute(select(Strain.id, Strain.accession).where(vis)).all())
+                if rows
+                else {}
+            )
             carried: dict[int, list[str]] = {}
             for sid, pname in s.execute(
-                select(StrainPlasmid.strain_id, Plasmid.name).join(
-                    Plasmid, Plasmid.id == StrainPlasmid.plasmid_id
-                )
+                select(StrainPlasmid.strain_id, Plasmid.name)
+                .join(Plasmid, Plasmid.id == StrainPlasmid.plasmid_id)
+                .join(SequenceRow, SequenceRow.id == Plasmid.sequence_id)
+                .where(visible_or_true(viewer, SequenceRow))
             ):
                 carried.setdefault(sid, []).append(pname)
+            restricted = [r.accession for r in rows if r.visibility != "public"]
+            if restricted:
+                _audit_read(s, "strain", 0, 0, viewer, action="export", accessions=restricted)
             return [
                 _strain_record(
                     r,
@@ -424,26 +524,96 @@ class StrainsMixin(BankBase):
             ]
 
     def counts(self) -> BankCounts:
-        """How many strains, plasmids, parts, genomes, samples and deposits the bank holds."""
+        """How many strains, plasmids, parts, genomes, samples and deposits the viewer sees."""
+        viewer = self.viewer
+        seq_vis = visible_or_true(viewer, SequenceRow)
         with self._tx() as s:
 
             def n(stmt: Any) -> int:
                 return int(s.execute(stmt).scalar_one())
 
-            return BankCounts(
-                strains=n(select(func.count()).select_from(Strain)),
-                plasmids=n(select(func.count()).select_from(Plasmid)),
-                parts=n(select(func.count()).select_from(Part)),
-                genomes=n(
+            def of_kind(kind: str) -> int:
+                return n(
                     select(func.count())
                     .select_from(SequenceRow)
-                    .where(SequenceRow.kind == "genome")
-                ),
-                samples=n(select(func.count()).select_from(Sample)),
-                deposits=n(select(func.count()).select_from(Deposit)),
+                    .where(SequenceRow.kind == kind, seq_vis)
+                )
+
+            strains = search_strains(s, StrainQuery(limit=0, facets=False), viewer).total
+            visible_strains = select(Strain.id).where(visible_or_true(viewer))
+            visible_plasmids = (
+                select(Plasmid.id)
+                .join(SequenceRow, SequenceRow.id == Plasmid.sequence_id)
+                .where(seq_vis)
+            )
+            samples = select(func.count()).select_from(Sample)
+            deposits = select(func.count()).select_from(Deposit)
+            if not viewer.privileged:
+                samples = samples.where(
+                    or_(
+                        Sample.strain_id.in_(visible_strains),
+                        Sample.plasmid_id.in_(visible_plasmids),
+                    )
+                )
+                deposits = deposits.where(Deposit.strain_id.in_(visible_strains))
+            return BankCounts(
+                strains=strains,
+                plasmids=of_kind("plasmid"),
+                parts=of_kind("part"),
+                genomes=of_kind("genome"),
+                samples=n(samples),
+                deposits=n(deposits),
             )
 
     # -- sequences -----------------------------------------------------------------------------
+
+
+def _check_visibility(visibility: str, source: str | None, record: str | None = None) -> None:
+    if visibility not in VISIBILITIES:
+        raise ValidationError(
+            f"{visibility!r} is not one of {VISIBILITIES}",
+            source=source,
+            record=record,
+            field="visibility",
+        )
+
+
+def _owner_of(bank: BankBase, strain_id: int) -> int | None:
+    with bank._tx() as s:
+        return s.scalars(select(Strain.owner_id).where(Strain.id == strain_id)).one()
+
+
+def _username(s: Session, user_id: int | None) -> str | None:
+    if user_id is None:
+        return None
+    return s.scalars(select(User.username).where(User.id == user_id)).first()
+
+
+def _audit_read(
+    s: Session,
+    entity: str,
+    entity_id: int,
+    version: int,
+    viewer: Viewer,
+    *,
+    action: str = "read",
+    accessions: Sequence[str] = (),
+) -> None:
+    """Append a read of restricted entries to the audit trail."""
+    changes: dict[str, Any] = {"role": viewer.role}
+    if accessions:
+        changes["accessions"] = list(accessions)
+    _append_history(
+        s,
+        {
+            "entity": entity,
+            "entity_id": entity_id,
+            "version": version,
+            "action": action,
+            "actor": viewer.username,
+            "changes": changes,
+        },
+    )
 
 
 def _parents_first(batch: list[StrainRecord], source: str) -> list[StrainRecord]:

@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -35,6 +36,23 @@ def utcnow() -> dt.datetime:
 
 
 _FACET_KEY = ("genus", "organism_type", "risk_group", "status", "deposit_type")
+
+
+def _entry_indexes(table: str) -> tuple[Index, Index]:
+    """Return the owner index and the partial index of non-public entries (migration 0008)."""
+    hidden = text("visibility <> 'public'")
+    return (
+        Index(f"ix_{table}_owner_id", "owner_id"),
+        Index(
+            f"ix_{table}_hidden",
+            "id",
+            "visibility",
+            "organisation_id",
+            "owner_id",
+            sqlite_where=hidden,
+            postgresql_where=hidden,
+        ),
+    )
 
 
 class Base(DeclarativeBase):
@@ -63,6 +81,7 @@ class Strain(Base):
             postgresql_ops={"taxon_key": "text_pattern_ops"},
         ),
         Index("ix_strains_cover_id", "id", *_FACET_KEY, "accession"),
+        *_entry_indexes("strains"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -94,6 +113,12 @@ class Strain(Base):
         ForeignKey("strains.id", ondelete="RESTRICT"), nullable=True, index=True
     )
     deposit_type: Mapped[str | None] = mapped_column(String(16), nullable=True, index=True)
+    # who may see it (migration 0008): the owner, the owner's organisation, everyone
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id"), nullable=True
+    )
+    visibility: Mapped[str] = mapped_column(String(8), default="public", server_default="public")
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -151,6 +176,7 @@ class SequenceRow(Base):
     __table_args__ = (
         Index("ix_sequences_kind_name", "kind", "name"),
         Index("ix_sequences_checksum", "checksum"),
+        *_entry_indexes("sequences"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -171,6 +197,12 @@ class SequenceRow(Base):
     document_id: Mapped[int | None] = mapped_column(
         ForeignKey("documents.id", ondelete="SET NULL"), nullable=True
     )
+    # who may see it (migration 0008): the owner, the owner's organisation, everyone
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id"), nullable=True
+    )
+    visibility: Mapped[str] = mapped_column(String(8), default="public", server_default="public")
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -422,9 +454,13 @@ class LoginFailure(Base):
     """A failed login, kept to rate-limit guessing (never the password tried)."""
 
     __tablename__ = "login_failures"
-    __table_args__ = (Index("ix_login_failures_user_at", "username", "at"),)
+    __table_args__ = (
+        Index("ix_login_failures_user_at", "username", "at"),
+        Index("ix_login_failures_client_at", "client", "at"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(64))
+    client: Mapped[str] = mapped_column(String(64), default="", server_default="")
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -460,3 +496,65 @@ class MaterialRequest(Base):
     )
     shipped_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     note: Mapped[str] = mapped_column(Text, default="")
+
+
+class AccessGrant(Base):
+    """A release of a restricted entry to a user or organisation, and on what basis.
+
+    For a patent deposit the basis is the depositor's authorisation or a patent
+    office's certification (Budapest Treaty Rule 11); the depositor is notified.
+    """
+
+    __tablename__ = "access_grants"
+    __table_args__ = (
+        CheckConstraint(
+            "(strain_id IS NULL) <> (sequence_id IS NULL)", name="ck_access_grants_entry"
+        ),
+        CheckConstraint(
+            "(user_id IS NULL) <> (organisation_id IS NULL)", name="ck_access_grants_grantee"
+        ),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    strain_id: Mapped[int | None] = mapped_column(
+        ForeignKey("strains.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    sequence_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sequences.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    basis: Mapped[str] = mapped_column(String(32))
+    reference: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    granted_by: Mapped[str] = mapped_column(String(64))
+    granted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class Notification(Base):
+    """A message to a user's inbox (a release of their deposit, a decision on a request)."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_user", "user_id", "id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(255))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    read_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class WebSession(Base):
+    """A signed-in browser; only the SHA-256 of the cookie's value is stored."""
+
+    __tablename__ = "web_sessions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

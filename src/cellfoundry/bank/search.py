@@ -33,6 +33,7 @@ from cellfoundry.bank.db import (
     StrainFacet,
     StrainPlasmid,
 )
+from cellfoundry.bank.policy import SYSTEM, Viewer, hidden, visible, visible_or_true
 from cellfoundry.bank.views import FacetCount, StrainPage, StrainSummary
 
 FACETS = ("genus", "organism_type", "risk_group", "status", "deposit_type")
@@ -85,7 +86,7 @@ def _text_condition(session: Session, words: list[str]) -> ColumnElement[bool]:
     )
 
 
-def _conditions(session: Session, q: StrainQuery) -> list[ColumnElement[bool]]:
+def _conditions(session: Session, q: StrainQuery, viewer: Viewer) -> list[ColumnElement[bool]]:
     conds: list[ColumnElement[bool]] = []
     words = _WORD.findall(q.text.lower())
     if words:
@@ -117,7 +118,13 @@ def _conditions(session: Session, q: StrainQuery) -> list[ColumnElement[bool]]:
         conds.append(or_(Strain.id.in_(on_genome), Strain.id.in_(on_plasmid)))
     if q.parent:
         parent = aliased(Strain)
-        conds.append(Strain.parent_id.in_(select(parent.id).where(parent.accession == q.parent)))
+        conds.append(
+            Strain.parent_id.in_(
+                select(parent.id).where(
+                    parent.accession == q.parent, visible_or_true(viewer, parent)
+                )
+            )
+        )
     return conds
 
 
@@ -246,8 +253,8 @@ def _summarised_word(session: Session, q: StrainQuery) -> str | None:
 SMALL_RESULT = 1000
 
 
-def search_strains(session: Session, q: StrainQuery) -> StrainPage:
-    """Run a strain search and return one page, the total and the facet counts.
+def search_strains(session: Session, q: StrainQuery, viewer: Viewer = SYSTEM) -> StrainPage:
+    """Run a strain search for ``viewer`` and return one page, the total and the facet counts.
 
     The total and facet counts come first: a search that filters by facets only
     reads them from the ``strain_facets`` summary; any other search groups the
@@ -255,9 +262,15 @@ def search_strains(session: Session, q: StrainQuery) -> StrainPage:
     the page of a small result is sorted from its materialised matches (so a rare
     word never makes the database walk the whole accession index), and the page of
     a large result is read in index order, stopping after one page.
+
+    Counts from a summary cover every strain; for a viewer who may not see them
+    all, the facet combinations of the strains hidden from them (found through
+    the partial index of non-public strains) are subtracted, so the total and
+    the facet counts count exactly the strains the viewer may see.
     """
-    conds = _conditions(session, q)
+    conds = _conditions(session, q, viewer)
     where = and_(*conds) if conds else None
+    vis = visible(viewer)
     facet_only = not (q.text.strip() or q.taxon or q.feature or q.parent)
     word = None if facet_only else _summarised_word(session, q)
     species = None if facet_only or word is not None else _summarised_species(session, q)
@@ -289,11 +302,16 @@ def search_strains(session: Session, q: StrainQuery) -> StrainPage:
             Strain.deposit_type,
         )
         combo_stmt = select(*keys, func.count()).group_by(*keys)
-        if where is not None:
-            combo_stmt = combo_stmt.where(where)
+        for cond in (where, vis):
+            if cond is not None:
+                combo_stmt = combo_stmt.where(cond)
     combos = [tuple(row) for row in session.execute(combo_stmt).all()]
+    if vis is not None and (species is not None or word is not None or facet_only):
+        combos = _subtract(combos, _hidden_combos(session, where, viewer))
     total, facets = _tally(combos)
-    items = _page(session, q, where, total) if total > q.offset else ()
+    if vis is not None:
+        where = vis if where is None else and_(where, vis)
+    items = _page(session, q, where, total, viewer) if total > q.offset else ()
     return StrainPage(
         items=items,
         total=total,
@@ -303,8 +321,43 @@ def search_strains(session: Session, q: StrainQuery) -> StrainPage:
     )
 
 
+def _hidden_combos(
+    session: Session, where: ColumnElement[bool] | None, viewer: Viewer
+) -> list[tuple[Any, ...]]:
+    """Facet combinations of the matching strains hidden from ``viewer``."""
+    keys = (
+        Strain.genus,
+        Strain.organism_type,
+        Strain.risk_group,
+        Strain.status,
+        Strain.deposit_type,
+    )
+    stmt = select(*keys, func.count()).where(hidden(viewer)).group_by(*keys)
+    if where is not None:
+        stmt = stmt.where(where)
+    return [tuple(row) for row in session.execute(stmt).all()]
+
+
+def _subtract(combos: list[tuple[Any, ...]], less: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Subtract counted facet combinations (no deposit is ``''`` in a summary, NULL in strains)."""
+    if not less:
+        return combos
+    counts: dict[tuple[Any, ...], int] = {}
+    for *key, n in combos:
+        k = (*key[:4], key[4] or "")
+        counts[k] = counts.get(k, 0) + int(n)
+    for *key, n in less:
+        k = (*key[:4], key[4] or "")
+        counts[k] = counts.get(k, 0) - int(n)
+    return [(*k, n) for k, n in counts.items() if n > 0]
+
+
 def _page(
-    session: Session, q: StrainQuery, where: ColumnElement[bool] | None, total: int
+    session: Session,
+    q: StrainQuery,
+    where: ColumnElement[bool] | None,
+    total: int,
+    viewer: Viewer,
 ) -> tuple[StrainSummary, ...]:
     order_column = Strain.accession if q.order == "accession" else Strain.taxon_key
     if where is not None and total <= SMALL_RESULT:
@@ -322,14 +375,21 @@ def _page(
     ids = list(session.scalars(page.limit(q.limit).offset(q.offset)))
     if not ids:
         return ()
-    rows = session.execute(summary_select().where(Strain.id.in_(ids))).all()
+    rows = session.execute(summary_select(viewer).where(Strain.id.in_(ids))).all()
     by_id = {row[0]: StrainSummary(*row[1:]) for row in rows}
     return tuple(by_id[i] for i in ids)
 
 
-def summary_select() -> Select[int, str, str, str, int, str, str, str | None]:
-    """Select strain id followed by the columns of a :class:`StrainSummary`."""
+def summary_select(
+    viewer: Viewer = SYSTEM,
+) -> Select[int, str, str, str, int, str, str, str | None]:
+    """Select strain id followed by the columns of a :class:`StrainSummary`.
+
+    The parent's accession is left out (NULL) where the viewer may not see the parent.
+    """
     parent = aliased(Strain)
+    parent_vis = visible(viewer, parent)
+    on = parent.id == Strain.parent_id
     return select(
         Strain.id,
         Strain.accession,
@@ -339,4 +399,4 @@ def summary_select() -> Select[int, str, str, str, int, str, str, str | None]:
         Strain.status,
         parent.accession,
         Strain.deposit_type,
-    ).outerjoin(parent, parent.id == Strain.parent_id)
+    ).outerjoin(parent, on if parent_vis is None else and_(on, parent_vis))

@@ -31,6 +31,7 @@ from cellfoundry.bank._rows import (
     default_url,
 )
 from cellfoundry.bank._sequences import SequencesMixin
+from cellfoundry.bank._sharing import SharingMixin
 from cellfoundry.bank._stock import StockMixin
 from cellfoundry.bank._strains import StrainsMixin
 from cellfoundry.bank.views import (
@@ -45,7 +46,7 @@ from cellfoundry.core.progress import Progress
 __all__ = ["Bank", "SequenceKind", "check_strain", "default_url", "read_and_import"]
 
 
-class Bank(StrainsMixin, SequencesMixin, StockMixin, AccountsMixin, RequestsMixin):
+class Bank(StrainsMixin, SequencesMixin, StockMixin, AccountsMixin, RequestsMixin, SharingMixin):
     """The strain, plasmid and parts collection, on SQLite or PostgreSQL.
 
     Parameters

@@ -153,6 +153,8 @@ class StrainView(_View):
     genomes: tuple[SequenceSummary, ...]
     samples: tuple[SampleView, ...]
     deposit: DepositView | None
+    visibility: str
+    owner: str | None
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime
