@@ -107,6 +107,7 @@ def make_bank(path: Path) -> Bank:
         strain="CF-2",
         actor="test",
     )
+    bank.create_user("alice", "a long enough password", role="curator", actor="test")
     return bank
 
 
@@ -129,7 +130,10 @@ def bank(template_db: Path, tmp_path: Path) -> Iterator[Bank]:
 
 @pytest.fixture
 def client(bank: Bank) -> Iterator[TestClient]:
-    with TestClient(create_app(bank=bank)) as client:
+    """A client signed in with a curator's API token."""
+    token = bank.issue_token("alice", name="tests", actor="test").secret
+    headers = {"Authorization": f"Bearer {token}"}
+    with TestClient(create_app(bank=bank), headers=headers) as client:
         yield client
 
 
@@ -272,7 +276,6 @@ def test_create_and_read_strain(client: TestClient) -> None:
             "supply_forms": ["frozen"],
             "growth_temperature_c": 37,
         },
-        headers={"X-Cellfoundry-Actor": "alice"},
     )
     assert response.status_code == 201, response.text
     created = response.json()
@@ -351,14 +354,13 @@ def test_patch_strain_records_old_and_new_values(client: TestClient) -> None:
     response = client.patch(
         "/api/strains/CF-10",
         json={"status": "restricted", "growth_medium": "LB"},
-        headers={"X-Cellfoundry-Actor": "bob"},
     )
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "restricted"
     assert response.json()["version"] == 2
     history = client.get("/api/strains/CF-10/history").json()["data"]
     assert [e["action"] for e in history] == ["create", "update"]
-    assert history[1]["actor"] == "bob"
+    assert history[1]["actor"] == "alice"
     assert history[1]["changes"]["status"] == ["available", "restricted"]
 
 

@@ -165,6 +165,7 @@ def build_bank(path: Path) -> Bank:
         deposited_on=dt.date(2025, 1, 1),
         actor="curator",
     )
+    bank.create_user("curator", "a long enough password", role="curator", actor="test")
     return bank
 
 
@@ -180,10 +181,32 @@ def app(bank: Bank) -> Any:
     return create_app(bank=bank)
 
 
+@pytest.fixture(scope="module")
+def curator_token(bank: Bank) -> str:
+    token = bank.issue_token("curator", name="pages", actor="test").secret
+    assert token is not None
+    return token
+
+
 @pytest.fixture
-def client(app: Any) -> Iterator[TestClient]:
+def client(app: Any, curator_token: str) -> Iterator[TestClient]:
+    """A curator's browser: sees every entry (the patent deposit CF-3 included)."""
+    with TestClient(app, headers={"Authorization": f"Bearer {curator_token}"}) as client:
+        yield client
+
+
+@pytest.fixture
+def anonymous(app: Any) -> Iterator[TestClient]:
+    """A visitor who has not signed in."""
     with TestClient(app) as client:
         yield client
+
+
+def test_visitor_does_not_see_the_patent_deposit(anonymous: TestClient) -> None:
+    html = anonymous.get("/strains?lang=en").text
+    assert 'data-total="35"' in html
+    assert re.search(r"CF-3\b", html) is None
+    assert anonymous.get("/strains/CF-3?lang=en").status_code == 404
 
 
 # -- visible text -------------------------------------------------------------------------------

@@ -1,39 +1,108 @@
-"""Dependencies of the API routes: the bank and who is acting.
+"""Dependencies of the API routes and pages: who is asking, and the bank acting for them.
 
 The :class:`~cellfoundry.bank.services.Bank` is opened once by
-:func:`cellfoundry.api.app.create_app` and kept on ``app.state.bank``.
+:func:`cellfoundry.api.app.create_app` and kept on ``app.state.bank``. Every
+request is served by a handle on it that acts for the request's
+:class:`~cellfoundry.bank.policy.Viewer`, so the bank's one policy decides what
+the request may see and do. A request is identified by
+
+- an API token, ``Authorization: Bearer cf_...`` (scripts), or
+- a session cookie set by the sign-in page (browsers); a request that changes
+  anything must then also carry the session's CSRF token, as the ``csrf`` form
+  field or the ``X-CSRF-Token`` header;
+
+otherwise it is anonymous and sees public entries only. Nothing here decides a
+permission: it only finds out who is asking.
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from cellfoundry.bank.policy import ANONYMOUS, Viewer
 from cellfoundry.bank.services import Bank
+from cellfoundry.core.errors import AuthenticationError
 
-__all__ = ["ActorDep", "BankDep", "get_actor", "get_bank"]
+__all__ = [
+    "SESSION_COOKIE",
+    "ActorDep",
+    "BankDep",
+    "ViewerDep",
+    "get_actor",
+    "get_bank",
+    "get_viewer",
+]
 
-#: Who writes, when the client does not say (there are no user accounts yet).
-DEFAULT_ACTOR = "web"
+#: The cookie holding a browser's session secret.
+SESSION_COOKIE = "cf_session"
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="An API token (`cellfoundry user token NAME`); anonymous requests see "
+    "public entries only.",
+)
 
 
-def get_bank(request: Request) -> Bank:
-    """Return the bank the app was created with."""
+def root_bank(request: Request) -> Bank:
+    """Return the bank the app was created with (acting for the platform)."""
     bank = request.app.state.bank
     assert isinstance(bank, Bank)
     return bank
 
 
-def get_actor(
-    x_cellfoundry_actor: Annotated[
-        str | None,
-        Header(description="Who is making the change; recorded in the history."),
-    ] = None,
-) -> str:
-    """Return the name recorded in the history for writes of this request."""
-    actor = (x_cellfoundry_actor or "").strip()
-    return actor[:128] or DEFAULT_ACTOR
+async def get_viewer(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)] = None,
+) -> Viewer:
+    """Identify the request: API token, else session cookie (with CSRF check), else anonymous.
+
+    Raises
+    ------
+    AuthenticationError
+        A token that is unknown or revoked, or a write through a session
+        without its CSRF token.
+    """
+    cached = getattr(request.state, "viewer", None)
+    if isinstance(cached, Viewer):
+        return cached
+    bank = root_bank(request)
+    viewer, csrf = ANONYMOUS, ""
+    if credentials is not None:
+        user = bank.user_for_token(credentials.credentials)
+        viewer = bank.viewer_for(user.username)
+    elif secret := request.cookies.get(SESSION_COOKIE):
+        try:
+            user, csrf = bank.session_user(secret)
+            viewer = bank.viewer_for(user.username)
+        except AuthenticationError:
+            viewer, csrf = ANONYMOUS, ""
+        if viewer.signed_in and request.method not in _SAFE_METHODS:
+            sent = request.headers.get("x-csrf-token", "")
+            if not sent and request.headers.get("content-type", "").startswith(
+                ("application/x-www-form-urlencoded", "multipart/form-data")
+            ):
+                sent = str((await request.form()).get("csrf", ""))
+            if sent != csrf:
+                raise AuthenticationError("the form is stale or forged; reload the page")
+    request.state.viewer = viewer
+    request.state.csrf = csrf
+    return viewer
+
+
+ViewerDep = Annotated[Viewer, Depends(get_viewer)]
+
+
+def get_bank(request: Request, viewer: ViewerDep) -> Bank:
+    """Return the bank acting for the request's viewer."""
+    return root_bank(request).as_viewer(viewer)
+
+
+def get_actor(viewer: ViewerDep) -> str:
+    """Return the name the history records for writes of this request."""
+    return viewer.username
 
 
 BankDep = Annotated[Bank, Depends(get_bank)]

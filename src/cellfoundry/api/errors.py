@@ -6,6 +6,8 @@ error                  status  body
 ``NotFoundError``      404     ``{"detail", "source", "record", "field"}``
 ``ConflictError``      409     same, naming the clashing record and field
 ``ValidationError``    422     same, naming file, record and field
+``AuthenticationError`` 401    ``{"detail"}``: sign in, or a valid token
+``ForbiddenError``     403     ``{"detail"}``: the viewer may see it but not do this
 request not valid      422     same; ``source`` is ``body``, ``query`` or ``path``
 =====================  ======  ==============================================
 
@@ -16,16 +18,19 @@ reader's language.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cellfoundry.api.schemas import ErrorPublic
 from cellfoundry.core.errors import (
+    AuthenticationError,
     CellfoundryError,
     ConflictError,
+    ForbiddenError,
     NotFoundError,
     ValidationError,
 )
@@ -35,6 +40,8 @@ __all__ = ["ERROR_RESPONSES", "install_error_handlers", "status_of"]
 
 #: The error responses every route may give, for the OpenAPI document.
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorPublic, "description": "Not signed in, or the token is not valid."},
+    403: {"model": ErrorPublic, "description": "The viewer may not do this."},
     404: {"model": ErrorPublic, "description": "No such record."},
     409: {"model": ErrorPublic, "description": "The write collides with stored state."},
     422: {"model": ErrorPublic, "description": "A value breaks a rule; names record and field."},
@@ -49,6 +56,10 @@ def status_of(err: CellfoundryError) -> int:
         return 409
     if isinstance(err, ValidationError):
         return 422
+    if isinstance(err, AuthenticationError):
+        return 401
+    if isinstance(err, ForbiddenError):
+        return 403
     return 500
 
 
@@ -69,7 +80,11 @@ async def _domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, CellfoundryError)
     status = status_of(exc)
     if _wants_json(request):
-        return JSONResponse(_body(exc).model_dump(), status_code=status)
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        return JSONResponse(_body(exc).model_dump(), status_code=status, headers=headers)
+    if status == 401 and request.method == "GET":
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse("/login?" + urlencode({"next": target}), status_code=303)
     return render_error(request, status, exc)
 
 

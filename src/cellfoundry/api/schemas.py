@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -91,6 +91,9 @@ class StrainBase(BaseModel):
     )
     status: StrainStatus = "available"
     remarks: str = ""
+
+
+Visibility = Literal["private", "group", "public"]
 
 
 class StrainCreate(StrainBase):
@@ -195,6 +198,11 @@ class DepositCreate(BaseModel):
     depositor_statement: str = Field(default="", description="Written statement (Rule 6.1).")
     viability_statement: str = Field(default="", description="Viability statement (Rule 10.2).")
     patent_reference: str = ""
+    owner: str | None = Field(
+        default=None,
+        description="User name of the depositor's account: the strain becomes theirs, and "
+        "they are notified.",
+    )
 
 
 class DepositPublic(BaseModel):
@@ -247,6 +255,8 @@ class StrainPublic(StrainCreate):
     genomes: list[SequenceSummaryPublic]
     samples: list[SamplePublic]
     deposit: DepositPublic | None
+    visibility: Visibility
+    owner: str | None = Field(description="User name of the owner; none: the collection's.")
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime
@@ -264,6 +274,8 @@ class StrainPublic(StrainCreate):
             genomes=[SequenceSummaryPublic.from_view(g) for g in view.genomes],
             samples=[SamplePublic.from_view(s) for s in view.samples],
             deposit=DepositPublic.from_view(view.deposit) if view.deposit else None,
+            visibility=cast(Visibility, view.visibility),
+            owner=view.owner,
             version=view.version,
             created_at=view.created_at,
             updated_at=view.updated_at,

@@ -24,7 +24,12 @@ from cellfoundry.bank._rows import _append_history
 from cellfoundry.bank.db import ApiToken, LoginFailure, Organisation, User, WebSession, utcnow
 from cellfoundry.bank.policy import Viewer, require_privileged
 from cellfoundry.bank.views import _View
-from cellfoundry.core.errors import CellfoundryError, ConflictError, NotFoundError, ValidationError
+from cellfoundry.core.errors import (
+    AuthenticationError,
+    ConflictError,
+    NotFoundError,
+    ValidationError,
+)
 
 Role = Literal["administrator", "curator", "depositor", "member", "guest"]
 ROLES: tuple[str, ...] = get_args(Role)
@@ -37,16 +42,6 @@ SESSION_LIFETIME = dt.timedelta(hours=12)
 MIN_PASSWORD_LENGTH = 10
 TOKEN_PREFIX = "cf_"
 _HASHER = PasswordHasher()
-
-
-class AuthenticationError(CellfoundryError, PermissionError):
-    """The user name, password or token is wrong, or the account is locked or inactive.
-
-    The message never says which, so it cannot be used to probe for accounts.
-    """
-
-    def __init__(self, message: str = "wrong user name or password") -> None:
-        super().__init__(message)
 
 
 @dataclass(frozen=True, slots=True)

@@ -120,6 +120,16 @@ class ForbiddenError(CellfoundryError, PermissionError):
     """The user's role or relation to the entry does not allow this action."""
 
 
+class AuthenticationError(CellfoundryError, PermissionError):
+    """The user name, password, token or session is wrong, expired, locked or inactive.
+
+    The message never says which, so it cannot be used to probe for accounts.
+    """
+
+    def __init__(self, message: str = "wrong user name or password") -> None:
+        super().__init__(message)
+
+
 class ConflictError(ValidationError):
     """A write collides with stored state: a duplicate key, an occupied position.
 

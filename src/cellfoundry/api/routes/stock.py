@@ -45,6 +45,7 @@ def deposit_strain(
         depositor_statement=body.depositor_statement,
         viability_statement=body.viability_statement,
         patent_reference=body.patent_reference,
+        owner=body.owner,
         actor=actor,
     )
     return DepositPublic.from_view(view)

@@ -19,6 +19,7 @@ from cellfoundry.api.schemas import (
     StrainsPublic,
     StrainSummaryPublic,
     StrainUpdate,
+    Visibility,
 )
 from cellfoundry.bank.search import StrainQuery
 from cellfoundry.core.errors import NotFoundError
@@ -72,9 +73,18 @@ def search_strains(
     response_model=StrainPublic,
     status_code=201,
 )
-def create_strain(body: StrainCreate, bank: BankDep, actor: ActorDep) -> StrainPublic:
-    """Add a strain; its parent and plasmids must already be in the bank."""
-    return StrainPublic.from_view(bank.add_strain(body.to_record(), actor=actor))
+def create_strain(
+    body: StrainCreate,
+    bank: BankDep,
+    actor: ActorDep,
+    visibility: Annotated[
+        Visibility, Query(description="Who sees the new strain: private, group or public.")
+    ] = "public",
+) -> StrainPublic:
+    """Add a strain owned by the caller; its parent and plasmids must already be in the bank."""
+    return StrainPublic.from_view(
+        bank.add_strain(body.to_record(), actor=actor, visibility=visibility)
+    )
 
 
 @router.get("/strains/{accession}", operation_id="read_strain", response_model=StrainPublic)
