@@ -21,6 +21,7 @@ from cellfoundry.api.errors import install_error_handlers
 from cellfoundry.api.routes import api_router
 from cellfoundry.bank.services import Bank
 from cellfoundry.web.routes import router as web_router
+from cellfoundry.web.sharing import router as sharing_pages
 
 __all__ = ["create_app"]
 
@@ -70,12 +71,22 @@ def create_app(db_url: str | None = None, *, bank: Bank | None = None) -> FastAP
             {"name": "strains", "description": "Strains, their lineage and history."},
             {"name": "sequences", "description": "Plasmids, parts, export, search, import."},
             {"name": "stock", "description": "Samples in freezers, and deposits."},
+            {
+                "name": "requests",
+                "description": "Requests for material: ask, decide, ship; fee accounts.",
+            },
+            {
+                "name": "sharing",
+                "description": "Who am I, the inbox, releases of restricted entries, "
+                "visibility, the audit trail and viability statements.",
+            },
         ],
     )
     app.state.bank = the_bank
     install_error_handlers(app)
     app.include_router(api_router, prefix="/api")
     app.include_router(web_router)
+    app.include_router(sharing_pages)
     _mount_swagger_ui(app)
     static = resources.files("cellfoundry.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")

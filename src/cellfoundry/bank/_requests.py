@@ -60,6 +60,7 @@ class RequestView(_View):
     currency: str
     decided_by: str | None
     shipped_at: dt.datetime | None
+    item_owner: str | None = None
 
 
 class RequestsMixin(BankBase):
@@ -392,7 +393,14 @@ def _view(s: Session, req: MaterialRequest) -> RequestView:
         vials=req.vials, purpose=req.purpose, status=req.status, requested_at=req.requested_at,
         sample_available=available is not None, licence=req.licence, fee_cents=req.fee_cents,
         currency=req.currency, decided_by=req.decided_by, shipped_at=req.shipped_at,
+        item_owner=_username_of(s, _item_owner(s, req)),
     )  # fmt: skip
+
+
+def _username_of(s: Session, user_id: int | None) -> str | None:
+    if user_id is None:
+        return None
+    return s.scalars(select(User.username).where(User.id == user_id)).first()
 
 
 def viewer_of(user: User) -> Viewer:

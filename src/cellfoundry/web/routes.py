@@ -13,13 +13,15 @@ from importlib import resources
 from typing import Annotated, Any, Final
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from cellfoundry import __version__
-from cellfoundry.api.deps import BankDep
+from cellfoundry.api.deps import BankDep, get_viewer
+from cellfoundry.bank._requests import LICENCES
+from cellfoundry.bank._sharing import GRANT_BASES
 from cellfoundry.bank.models import (
     DEPOSIT_TYPES,
     MODIFICATION_KINDS,
@@ -27,6 +29,7 @@ from cellfoundry.bank.models import (
     PART_ROLES,
     STRAIN_STATUSES,
 )
+from cellfoundry.bank.policy import ANONYMOUS, VISIBILITIES, Viewer
 from cellfoundry.bank.search import FACETS, StrainQuery
 from cellfoundry.bank.services import Bank
 from cellfoundry.bank.views import PlasmidUsage, SequenceHitView
@@ -37,7 +40,7 @@ from cellfoundry.web.i18n import LANGUAGES, Translator, negotiate
 
 __all__ = ["render", "render_error", "router", "translator"]
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(get_viewer)])
 templates = Jinja2Templates(directory=str(resources.files("cellfoundry.web").joinpath("templates")))
 templates.env.trim_blocks = True
 templates.env.lstrip_blocks = True
@@ -112,6 +115,7 @@ def render(
         "url_with": lambda **changes: _url_with(request, **changes),
         "version": __version__,
         "section": section,
+        **_session_context(request),
     }
     ctx.update(context or {})
     response = templates.TemplateResponse(request, name, ctx, status_code=status_code)
@@ -119,6 +123,19 @@ def render(
     if chosen in LANGUAGES:
         response.set_cookie("lang", chosen, max_age=COOKIE_MAX_AGE, samesite="lax")
     return response
+
+
+def _session_context(request: Request) -> dict[str, Any]:
+    """Who is signed in, the CSRF token for forms, and their unread notifications."""
+    viewer = getattr(request.state, "viewer", None)
+    if not isinstance(viewer, Viewer):
+        viewer = ANONYMOUS
+    unread = 0
+    if viewer.signed_in:
+        bank = request.app.state.bank
+        assert isinstance(bank, Bank)
+        unread = bank.as_viewer(viewer).unread_count()
+    return {"viewer": viewer, "csrf": getattr(request.state, "csrf", ""), "unread": unread}
 
 
 def render_error(request: Request, status_code: int, error: CellfoundryError | None) -> Response:
@@ -270,9 +287,24 @@ def strain(request: Request, accession: str, bank: BankDep) -> HTMLResponse:
             "maps": maps,
             "history": bank.history(accession),
             "value_groups": VALUE_GROUPS,
+            **_access_context(bank, accession, view.owner),
         },
         section="strains",
     )
+
+
+def _access_context(bank: Bank, accession: str, owner: str | None) -> dict[str, Any]:
+    """Return what the access panel of a strain page offers this viewer."""
+    viewer = bank.viewer
+    manage = viewer.privileged or (viewer.signed_in and owner == viewer.username)
+    return {
+        "manage": manage,
+        "grants": bank.list_grants(strain=accession) if manage else (),
+        "bases": GRANT_BASES,
+        "visibilities": VISIBILITIES,
+        "licences": LICENCES,
+        "can_request": viewer.signed_in and viewer.can_write,
+    }
 
 
 # -- plasmids and parts -------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from cellfoundry.api.routes import sequences, stock, strains
+from cellfoundry.api.routes import requests, sequences, sharing, stock, strains
 
 __all__ = ["api_router"]
 
@@ -12,3 +12,5 @@ api_router = APIRouter()
 api_router.include_router(strains.router)
 api_router.include_router(sequences.router)
 api_router.include_router(stock.router)
+api_router.include_router(requests.router)
+api_router.include_router(sharing.router)

@@ -2,6 +2,14 @@
    file import with an upload progress bar. No dependencies, no external requests. */
 (function () {
   "use strict";
+  /* every write through the session carries its CSRF token (meta csrf-token) */
+  function jsonHeaders() {
+    var headers = { "Content-Type": "application/json", "Accept": "application/json" };
+    var csrf = document.querySelector('meta[name="csrf-token"]');
+    if (csrf && csrf.content) { headers["X-CSRF-Token"] = csrf.content; }
+    return headers;
+  }
+
   document.documentElement.classList.add("js");
 
   function fill(template, values) {
@@ -69,7 +77,7 @@
       form.setAttribute("aria-busy", "true");
       fetch(form.dataset.api, {
         method: "POST",
-        headers: { "Content-Type": "application/json", "Accept": "application/json" },
+        headers: jsonHeaders(),
         body: JSON.stringify(payload)
       }).then(function (response) {
         return response.json().then(function (data) { return { ok: response.ok, data: data }; });
@@ -194,6 +202,8 @@
       });
       xhr.open("POST", form.action);
       xhr.setRequestHeader("Accept", "application/json");
+      var csrf = document.querySelector('meta[name="csrf-token"]');
+      if (csrf && csrf.content) xhr.setRequestHeader("X-CSRF-Token", csrf.content);
       xhr.send(data);
     });
   }
