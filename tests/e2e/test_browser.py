@@ -59,15 +59,23 @@ def sync_playwright() -> Any:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, sync_playwright: Any) -> Iterator[str]:
-    """The app on the demo collection, served by uvicorn on a free loopback port."""
-    import uvicorn
-
+def demo_bank(tmp_path_factory: pytest.TempPathFactory, sync_playwright: Any) -> Iterator[Bank]:
+    """The demo collection (with its demo accounts) in a SQLite file."""
     from cellfoundry.bank.demo import load_demo
 
     need(SHARED_DATA.is_dir(), f"the shared data folder {SHARED_DATA} is missing")
     bank = Bank.open("sqlite:///" + str(tmp_path_factory.mktemp("e2e") / "demo.db"))
     load_demo(bank, SHARED_DATA, actor="demo")
+    yield bank
+    bank.close()
+
+
+@pytest.fixture(scope="module")
+def server(demo_bank: Bank) -> Iterator[str]:
+    """The app on the demo collection, served by uvicorn on a free loopback port."""
+    import uvicorn
+
+    bank = demo_bank
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -85,13 +93,28 @@ def server(tmp_path_factory: pytest.TempPathFactory, sync_playwright: Any) -> It
     yield f"http://127.0.0.1:{port}"
     uv.should_exit = True
     thread.join(timeout=15)
-    bank.close()
 
 
 @pytest.fixture
-def api(server: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server, timeout=30) as client:
+def api(server: str, demo_bank: Bank) -> Iterator[httpx.Client]:
+    """The HTTP API as the demo curator (who sees what the curator's browser sees)."""
+    token = demo_bank.issue_token("curator", name="e2e", actor="e2e").secret
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=server, timeout=30, headers=headers) as client:
         yield client
+
+
+def sign_in(page: Any, server: str, username: str, *, lang: str = "en") -> None:
+    """Sign in through the login page, as a person would."""
+    from playwright.sync_api import expect
+
+    from cellfoundry.bank.demo import DEMO_PASSWORD
+
+    page.goto(f"{server}/login?lang={lang}")
+    page.locator("#login-username").fill(username)
+    page.locator("#login-password").fill(DEMO_PASSWORD)
+    page.locator("#login-form button[type=submit]").click()
+    expect(page.locator(f'.usermenu[data-user="{username}"]')).to_be_visible()
 
 
 @dataclass
@@ -159,6 +182,7 @@ def test_browse_search_and_switch_language(
     from playwright.sync_api import expect
 
     page, problems = browser_page
+    sign_in(page, server, "curator")
     counts = api.get("/api/counts").json()
 
     # dashboard
@@ -275,6 +299,7 @@ def test_import_with_upload_progress(
     from playwright.sync_api import expect
 
     page, problems = browser_page
+    sign_in(page, server, "curator", lang="zh")
     fasta = tmp_path / "pE2E.fasta"
     fasta.write_text(">pE2E1 e2e upload\n" + "ACGTTGCA" * 400 + "\n", encoding="utf-8")
     page.goto(server + "/import?lang=zh")
@@ -300,3 +325,141 @@ def test_import_with_upload_progress(
     assert problems.items[:problems_before] == []
     page.goto(server + "/plasmids/pE2E1")
     expect(page.locator("h1")).to_contain_text("pE2E1")
+
+
+def new_page(browser: Any, problems: Problems, lang: str) -> Any:
+    """A fresh browser context (its own cookies): one person at one desk."""
+    context = browser.new_context(
+        viewport={"width": 1366, "height": 900},
+        locale="zh-CN" if lang == "zh" else "en-US",
+        accept_downloads=True,
+    )
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    problems.watch(page)
+    return page
+
+
+def test_request_approval_release_inbox_fees_and_audit(
+    server: str, sync_playwright: Any, tmp_path: Path
+) -> None:
+    """The sharing pages end to end: a member asks, the curator decides and ships under a
+    licence with a fee, releases the secret patent deposit, the depositor is told in the
+    inbox and issues a viability statement; fees and the audit trail show it all; half of it
+    in Chinese, half in English."""
+    from playwright.sync_api import expect
+
+    problems = Problems()
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            # the member, in Chinese, requests the MG1655 wild type
+            member = new_page(browser, problems, "zh")
+            sign_in(member, server, "li.lab", lang="zh")
+            expect(member.locator("h1")).not_to_be_empty()
+            member.goto(server + "/strains/CF-00001")
+            expect(member.locator("#access h2")).to_have_text("访问与共享")
+            member.locator("#request-form input[name=vials]").fill("3")
+            member.locator("#request-form input[name=purpose]").fill("琥珀酸产量对比")
+            member.locator("#request-form button[type=submit]").click()
+            member.wait_for_url("**/requests")
+            expect(member.locator("h1")).to_have_text("材料申请")
+            mine = member.locator('tr[data-status="pending"]').filter(has_text="琥珀酸产量对比")
+            expect(mine).to_have_count(1)
+            request_id = mine.get_attribute("data-request")
+            # the secret patent deposit does not show in the member's search
+            member.goto(server + "/strains?q=CF-00006")
+            expect(member.locator(".result-count")).to_have_attribute("data-total", "0")
+            shoot(member, tmp_path, "requests-member-zh")
+
+            # the curator, in English, approves under a commercial licence and ships
+            curator = new_page(browser, problems, "en")
+            sign_in(curator, server, "curator")
+            curator.goto(server + "/requests?lang=en")
+            row = curator.locator(f"#request-{request_id}")
+            expect(row).to_have_attribute("data-status", "pending")
+            row.locator("select[name=licence]").select_option("commercial licence")
+            row.locator("input[name=fee]").fill("1200.50")
+            row.get_by_role("button", name="Approve").click()
+            row = curator.locator(f"#request-{request_id}")
+            expect(row).to_have_attribute("data-status", "approved")
+            row.locator("input[name=sample]").fill("CF-00001-L1")
+            row.get_by_role("button", name="Ship").click()
+            expect(curator.locator(f"#request-{request_id}")).to_have_attribute(
+                "data-status", "shipped"
+            )
+            shoot(curator, tmp_path, "requests-curator-en")
+
+            # ... and releases the patent deposit to the member on a patent office's certificate
+            curator.goto(server + "/strains/CF-00006#access")
+            expect(curator.locator("#access .badge.vis-private").first).to_have_text("Private")
+            form = curator.locator("#release-form")
+            form.locator("input[name=grantee]").fill("li.lab")
+            form.locator("select[name=basis]").select_option("patent office certification")
+            form.locator("input[name=reference]").fill("CNIPA 2026-0042")
+            form.locator("button[type=submit]").click()
+            expect(curator.locator('#access tr[data-grantee="li.lab"]')).to_contain_text(
+                "Patent office certification"
+            )
+
+            # fees: the member's organisation owes 1,200.50 CNY; the CSV downloads
+            curator.goto(server + "/fees?lang=en")
+            account = curator.locator('tr[data-organisation="Tsinghua University"]')
+            expect(account.locator("td[data-cents]")).to_have_attribute("data-cents", "120050")
+            with curator.expect_download() as download:
+                account.get_by_role("link").click()
+            csv_text = Path(download.value.path()).read_text(encoding="utf-8-sig")
+            assert "commercial licence,1200.50,CNY,shipped" in csv_text
+            shoot(curator, tmp_path, "fees-en")
+            curator.goto(server + "/fees?lang=zh")
+            expect(curator.locator("h1")).to_have_text("许可与费用")
+            expect(curator.locator("table.licences")).to_contain_text("商业许可")
+
+            # the audit browser, in Chinese: the chain holds and the release is there
+            curator.goto(server + "/audit?lang=zh&action=release")
+            expect(curator.locator("#chain")).to_have_attribute("data-ok", "true")
+            expect(curator.locator(".chain-ok")).to_contain_text("哈希链完整")
+            expect(curator.locator('tr[data-action="release"]')).to_have_count(1)
+            expect(curator.locator('tr[data-action="release"]')).to_contain_text("li.lab")
+            shoot(curator, tmp_path, "audit-zh")
+            curator.goto(server + "/audit?lang=en&action=read")
+            expect(curator.locator('tr[data-action="read"]').first).to_contain_text("curator")
+
+            # the depositor sees the release in the inbox and prints a viability statement
+            depositor = new_page(browser, problems, "zh")
+            sign_in(depositor, server, "zhang.depositor", lang="zh")
+            expect(depositor.locator(".usermenu .unread")).to_be_visible()
+            depositor.locator(".inbox-link").click()
+            depositor.wait_for_url("**/inbox")
+            expect(depositor.locator('tr[data-note="release"]')).to_contain_text("li.lab")
+            expect(depositor.locator('tr[data-note="release"]')).to_contain_text("专利局证明")
+            shoot(depositor, tmp_path, "inbox-zh")
+            depositor.goto(server + "/strains/CF-00006/statement?lang=en")
+            expect(depositor.locator("#viability-statement h1")).to_have_text(
+                "Viability statement"
+            )
+            expect(depositor.locator("#viability-statement")).to_contain_text("CF-00006")
+            expect(depositor.locator("#statement-result")).to_have_attribute("data-viable", "true")
+            expect(depositor.locator("#viability-statement")).to_contain_text("1.1e+09")
+            depositor.emulate_media(media="print")
+            expect(depositor.locator(".topbar")).to_be_hidden()
+            shoot(depositor, tmp_path, "statement-print-en")
+
+            # the member now sees the deposit, and the decision and shipment in the inbox
+            member.goto(server + "/strains/CF-00006?lang=en")
+            expect(member.locator("h1 .accession")).to_have_text("CF-00006")
+            member.goto(server + "/inbox?lang=en")
+            expect(member.locator('tr[data-note="request"]')).to_have_count(2)
+            expect(member.locator('tr[data-note="access"]')).to_contain_text("CF-00006")
+            shoot(member, tmp_path, "inbox-member-en")
+
+            # signing out ends the session: the audit trail asks for a sign-in again
+            curator.goto(server + "/")
+            curator.locator(".usermenu form button[type=submit]").click()
+            curator.goto(server + "/audit")
+            curator.wait_for_url("**/login?next=%2Faudit")
+        finally:
+            browser.close()
+    assert problems.items == []

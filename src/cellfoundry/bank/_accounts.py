@@ -40,6 +40,8 @@ FAILURE_WINDOW = dt.timedelta(minutes=15)
 #: How long a web session lasts.
 SESSION_LIFETIME = dt.timedelta(hours=12)
 MIN_PASSWORD_LENGTH = 10
+#: Names the policy uses for the platform and for visitors; no account may take them.
+RESERVED_NAMES = frozenset({"system", "anonymous", "web", "demo"})
 TOKEN_PREFIX = "cf_"
 _HASHER = PasswordHasher()
 
@@ -91,6 +93,10 @@ class AccountsMixin(BankBase):
         """Create an account; the organisation is created on first use."""
         if not username.strip() or len(username) > 64 or not username.isprintable():
             raise ValidationError("a user name is 1-64 printable characters", field="username")
+        if username.strip().lower() in RESERVED_NAMES:
+            raise ValidationError(
+                f"{username!r} is reserved for the platform", record=username, field="username"
+            )
         if role not in ROLES:
             raise ValidationError(f"{role!r} is not one of {ROLES}", record=username, field="role")
         if len(password) < MIN_PASSWORD_LENGTH:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
@@ -39,6 +40,9 @@ from cellfoundry.core.errors import ConflictError, ForbiddenError, NotFoundError
 Licence = Literal["open licence", "academic MTA", "commercial licence"]
 LICENCES: tuple[str, ...] = get_args(Licence)
 DECIDERS = ("curator", "administrator")
+MAX_VIALS = 1000
+#: The largest fee, in minor units (it must fit a 32-bit column): 20 million.
+MAX_FEE_CENTS = 2_000_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,16 +83,18 @@ class RequestsMixin(BankBase):
 
         The requester must be able to see the material; a curator may file for anyone.
         """
-        if not (self.viewer.privileged or self.viewer.username == username):
-            raise ForbiddenError("you can only file requests in your own name")
+        if not self.viewer.privileged and not self.viewer.signed_in:
+            raise ForbiddenError("sign in to request material")
         if (strain is None) == (plasmid is None):
             raise ValidationError("a request names one strain or one plasmid", field="strain")
-        if vials < 1:
-            raise ValidationError("at least one vial", field="vials")
+        if not 1 <= vials <= MAX_VIALS:
+            raise ValidationError(f"between 1 and {MAX_VIALS} vials", field="vials")
         with self._tx() as s:
             user = s.scalars(select(User).where(User.username == username)).first()
             if user is None:
                 raise NotFoundError("user", username)
+            if not self.viewer.privileged and user.id != self.viewer.user_id:
+                raise ForbiddenError("you can only file requests in your own name")
             if user.role == "guest":
                 raise ForbiddenError("guests cannot request material; ask for a member account")
             req = MaterialRequest(requester_id=user.id, vials=vials, purpose=purpose)
@@ -138,8 +144,14 @@ class RequestsMixin(BankBase):
             raise ValidationError(f"choose a licence: {LICENCES}", field="licence")
         if approve and licence == "commercial licence" and fee_cents <= 0:
             raise ValidationError("a commercial licence needs a fee", field="fee_cents")
-        if fee_cents < 0:
-            raise ValidationError("a fee cannot be negative", field="fee_cents")
+        if not 0 <= fee_cents <= MAX_FEE_CENTS:
+            raise ValidationError(
+                f"a fee is between 0 and {MAX_FEE_CENTS // 100:,}", field="fee_cents"
+            )
+        if not re.fullmatch(r"[A-Z]{3}", currency):
+            raise ValidationError(
+                "a currency is an ISO 4217 code such as CNY", record=currency, field="currency"
+            )
         with self._tx() as s:
             req = self._visible_request(s, request_id)
             decider = s.scalars(select(User).where(User.username == approver)).first()
@@ -300,6 +312,12 @@ class RequestsMixin(BankBase):
         """
         if not self.viewer.privileged and organisation != self._organisation_name():
             raise ForbiddenError("you can only export your own organisation's fee account")
+        with self._tx() as s:
+            if (
+                s.scalars(select(Organisation.id).where(Organisation.name == organisation)).first()
+                is None
+            ):
+                raise NotFoundError("organisation", organisation)
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(

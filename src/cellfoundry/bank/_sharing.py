@@ -332,7 +332,7 @@ class SharingMixin(BankBase):
             conds.append(HistoryEvent.action == action)
         if since is not None:
             conds.append(HistoryEvent.at >= dt.datetime.combine(since, dt.time(), dt.UTC))
-        if until is not None:
+        if until is not None and until < dt.date.max:
             end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), dt.UTC)
             conds.append(HistoryEvent.at < end)
         with self._tx() as s:

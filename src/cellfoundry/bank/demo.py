@@ -276,7 +276,9 @@ def load_demo(
     step()
     _stock(bank, actor)
     step()
+    _accounts(bank, actor)
     _deposits(bank, actor)
+    _sharing(bank)
     step()
     return f"demo collection loaded: {_describe(bank)}"
 
@@ -351,6 +353,24 @@ def _stock(bank: Bank, actor: str) -> None:
         actor=actor,
     )
     bank.add_sample(
+        "CF-00006-L1",
+        box=ampoules,
+        position="A2",
+        preservation="lyophilised",
+        vials=12,
+        strain="CF-00006",
+        prepared_on=dt.date(2026, 6, 1),
+        actor=actor,
+    )
+    bank.record_viability(
+        "CF-00006-L1",
+        viable=True,
+        tested_on=dt.date(2026, 6, 3),
+        cfu_per_ml=1.1e9,
+        note="one ampoule revived in LB, 30 °C, 24 h; colony count on LB agar",
+        actor=actor,
+    )
+    bank.add_sample(
         "pICH41388-D1",
         box=main,
         position="I9",
@@ -359,6 +379,30 @@ def _stock(bank: Bank, actor: str) -> None:
         plasmid="pICH41388",
         prepared_on=dt.date(2026, 3, 2),
         actor=actor,
+    )
+
+
+#: The password of every demo account (the demo database is for trying the platform out).
+DEMO_PASSWORD = "cellfoundry-demo"
+#: The demo accounts: user name, role, organisation.
+DEMO_ACCOUNTS = (
+    ("curator", "curator", "cellfoundry demo collection"),
+    ("zhang.depositor", "depositor", "Demo Biotech Co., Ltd."),
+    ("li.lab", "member", "Tsinghua University"),
+    ("guest", "guest", None),
+)
+
+
+def _accounts(bank: Bank, actor: str) -> None:
+    for username, role, organisation in DEMO_ACCOUNTS:
+        bank.create_user(username, DEMO_PASSWORD, role=role, organisation=organisation, actor=actor)
+
+
+def _sharing(bank: Bank) -> None:
+    """File a request that waits for the curator (the patent deposit stays unreleased)."""
+    member = bank.as_viewer(bank.viewer_for("li.lab"))
+    member.request_material(
+        "li.lab", strain="CF-00001", vials=2, purpose="succinate titre comparison"
     )
 
 
@@ -386,5 +430,6 @@ def _deposits(bank: Bank, actor: str) -> None:
         "procedure; the depositor undertakes not to withdraw it during the term of storage.",
         viability_statement="Viable on 2026-06-03 (colony count 1.1e9 CFU/mL).",
         patent_reference="CN 2026-10012345.6",
+        owner="zhang.depositor",
         actor=actor,
     )

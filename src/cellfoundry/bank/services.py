@@ -34,6 +34,7 @@ from cellfoundry.bank._sequences import SequencesMixin
 from cellfoundry.bank._sharing import SharingMixin
 from cellfoundry.bank._stock import StockMixin
 from cellfoundry.bank._strains import StrainsMixin
+from cellfoundry.bank.policy import require_privileged
 from cellfoundry.bank.views import (
     ImportReport,
 )
@@ -112,6 +113,7 @@ class Bank(StrainsMixin, SequencesMixin, StockMixin, AccountsMixin, RequestsMixi
         """Walk the history's hash chain; report every edited, deleted or reordered event."""
         from cellfoundry.bank.audit import verify_chain
 
+        require_privileged(self.viewer, "verify the audit trail")
         with self._tx() as s:
             return verify_chain(s)
 

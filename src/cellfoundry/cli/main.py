@@ -444,11 +444,13 @@ def demo(
     ] = Path("../shared/data"),
 ) -> None:
     """Load the demo collection: an E. coli K-12 MG1655 lineage, MoClo plasmids, parts, stock."""
-    from cellfoundry.bank.demo import load_demo
+    from cellfoundry.bank.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo
 
     with _bank() as bank, _progress("loading demo collection") as report:
         summary = load_demo(bank, shared_data, actor="demo", progress=report)
     console.print(summary)
+    accounts = ", ".join(f"{name} ({role})" for name, role, _ in DEMO_ACCOUNTS)
+    console.print(f"demo accounts: {accounts}; password: {DEMO_PASSWORD}")
 
 
 @app.command("serve")
