@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from cellfoundry.bank import formats
 from cellfoundry.bank.models import Modification, StrainRecord
+from cellfoundry.bank.search import StrainQuery
 from cellfoundry.cli.main import app
 
 runner = CliRunner()
@@ -196,3 +197,37 @@ def test_user_add_token_and_revoke(db: str) -> None:
     )
     assert short.exit_code == 1
     assert "field 'password'" in short.output
+
+
+def test_private_import_as_a_user_release_and_visibility(db: str, catalogue: Path) -> None:
+    from cellfoundry.bank.policy import ANONYMOUS
+    from cellfoundry.bank.services import Bank
+
+    for name, role in (("dep", "depositor"), ("mem", "member")):
+        result = runner.invoke(
+            app,
+            ["--db", db, "user", "add", name, "--role", role, "--password-stdin"],
+            input="a long enough password\n",
+        )
+        assert result.exit_code == 0, result.output
+    out = json.loads(
+        run(db, "bank", "import", str(catalogue), "--kind", "strain", "--visibility", "private",
+            "--owner", "dep", "--json")
+    )  # fmt: skip
+    assert out["strains"] > 0
+    bank = Bank.open(db)
+    try:
+        accession = bank.export_strains()[0].accession
+        assert bank.get_strain(accession).owner == "dep"
+        assert bank.as_viewer(ANONYMOUS).search(StrainQuery()).total == 0
+        member = bank.as_viewer(bank.viewer_for("mem"))
+        assert member.search(StrainQuery()).total == 0
+        run(db, "bank", "release", accession, "--to", "mem", "--basis", "sharing")
+        assert member.search(StrainQuery()).total == 1
+        run(db, "bank", "visibility", accession, "public")
+        assert bank.as_viewer(ANONYMOUS).search(StrainQuery()).total == 1
+        assert "unknown or inactive" in run(
+            db, "bank", "import", str(catalogue), "--kind", "strain", "--owner", "nobody", code=1
+        )
+    finally:
+        bank.close()

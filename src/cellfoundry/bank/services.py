@@ -133,6 +133,7 @@ def read_and_import(
     role: str | None = None,
     progress: Progress | None = None,
     display_name: str | None = None,
+    visibility: str = "public",
 ) -> ImportReport:
     """Read a file with :mod:`cellfoundry.bank.formats` and import it all-or-nothing.
 
@@ -150,6 +151,7 @@ def read_and_import(
             role=role,
             progress=progress,
             source=display_name or str(path),
+            visibility=visibility,
         )
     except ValidationError as err:
         if display_name and err.source == str(path):
@@ -168,12 +170,15 @@ def _read_and_import(
     role: str | None,
     progress: Progress | None,
     source: str,
+    visibility: str,
 ) -> ImportReport:
     from cellfoundry.bank import formats
 
     if kind == "strain":
         records = formats.read_catalogue(path)
-        return bank.import_strains(records, actor=actor, source=source, progress=progress)
+        return bank.import_strains(
+            records, actor=actor, source=source, progress=progress, visibility=visibility
+        )
     fmt = fmt or formats.guess_format(path)
     remainder = ""
     if fmt.startswith("sbol3"):
@@ -190,4 +195,5 @@ def _read_and_import(
         role=role,
         remainder=remainder,
         progress=progress,
+        visibility=visibility,
     )

@@ -122,6 +122,12 @@ def import_(
     role: Annotated[
         str | None, typer.Option(help="Role of imported parts (promoter, cds...).")
     ] = None,
+    visibility: Annotated[
+        str, typer.Option(help="Who sees the new entries: private, group or public.")
+    ] = "public",
+    owner: Annotated[
+        str | None, typer.Option(help="Import as this user, who will own the entries.")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Import a file all-or-nothing; a bad record names file, record and field."""
@@ -131,8 +137,9 @@ def import_(
         )
         raise typer.Exit(2)
     with _bank() as bank, _progress(f"importing {path.name}") as report:
+        acting = bank.as_viewer(bank.viewer_for(owner)) if owner else bank
         result = read_and_import(
-            bank,
+            acting,
             path,
             kind=kind,  # type: ignore[arg-type]
             actor=_actor(),
@@ -140,6 +147,7 @@ def import_(
             strain=strain,
             role=role,
             progress=report,
+            visibility=visibility,
         )
     if as_json:
         _print_json(result.to_dict())
@@ -376,9 +384,13 @@ def deposit(
     statement: Annotated[str, typer.Option(help="Depositor's written statement (Rule 6.1).")] = "",
     viability: Annotated[str, typer.Option(help="Viability statement (Rule 10.2).")] = "",
     patent: Annotated[str, typer.Option(help="Patent application reference.")] = "",
+    owner: Annotated[
+        str | None,
+        typer.Option(help="The depositor's user name: the strain becomes theirs (notified)."),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Record a public, safe or Budapest Treaty patent deposit of a strain."""
+    """Record a public, safe or Budapest Treaty patent deposit (a patent one is kept secret)."""
     try:
         day = dt.date.fromisoformat(date) if date else dt.date.today()
     except ValueError as err:
@@ -393,6 +405,7 @@ def deposit(
             depositor_statement=statement,
             viability_statement=viability,
             patent_reference=patent,
+            owner=owner,
             actor=_actor(),
         )
     if as_json:
@@ -402,6 +415,48 @@ def deposit(
         f"{view.deposit_type} deposit of {accession} recorded"
         + (f"; keep until {view.keep_until}" if view.keep_until else "")
     )
+
+
+@bank_app.command("release")
+def release(
+    accession: Annotated[str, typer.Argument(help="Strain accession.")],
+    basis: Annotated[
+        str,
+        typer.Option(
+            help="sharing, 'depositor authorisation', 'patent office certification' or "
+            "'industrial property office'."
+        ),
+    ],
+    to: Annotated[str | None, typer.Option("--to", help="User name to release to.")] = None,
+    org: Annotated[str | None, typer.Option("--org", help="Organisation to release to.")] = None,
+    reference: Annotated[str, typer.Option(help="Certificate or letter reference.")] = "",
+    as_json: JsonOpt = False,
+) -> None:
+    """Release a private strain (or a patent deposit) to a user or organisation."""
+    with _bank() as bank:
+        grant = bank.grant_access(
+            strain=accession,
+            user=to,
+            organisation=org,
+            basis=basis,
+            reference=reference,
+            actor=_actor(),
+        )
+    if as_json:
+        _print_json(grant.to_dict())
+        return
+    console.print(f"{accession} released to {grant.grantee} ({grant.basis}); release {grant.id}")
+
+
+@bank_app.command("visibility")
+def visibility(
+    accession: Annotated[str, typer.Argument(help="Strain accession.")],
+    value: Annotated[str, typer.Argument(help="private, group or public.")],
+) -> None:
+    """Change who sees a strain."""
+    with _bank() as bank:
+        view = bank.set_visibility(accession, value, actor=_actor())
+    console.print(f"{accession} is now {view.visibility}")
 
 
 @bank_app.command("backup")
