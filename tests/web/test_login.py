@@ -137,3 +137,31 @@ def test_passwords_are_never_logged_or_stored(
                 flat = repr(tuple(row))
                 assert PW not in flat, table
                 assert "my secret guess 123" not in flat, table
+
+
+def test_owner_publishes_a_private_plasmid_from_its_page(
+    client: TestClient, sqlite_bank: Bank
+) -> None:
+    from cellfoundry.core.sequence import SequenceRecord
+
+    owner = sqlite_bank.as_viewer(sqlite_bank.viewer_for("bo"))
+    owner.import_sequences(
+        [SequenceRecord("pBO1", "ACGT" * 100, topology="circular")],
+        kind="plasmid",
+        actor="bo",
+        visibility="private",
+    )
+    with TestClient(client.app) as visitor:
+        assert visitor.get("/plasmids/pBO1").status_code == 404
+        login(client, "bo", PW)
+        page = client.get("/plasmids/pBO1?lang=zh").text
+        assert 'data-visibility="private"' in page
+        assert 'id="visibility-form"' in page
+        changed = client.post(
+            "/plasmids/pBO1/visibility",
+            data={"visibility": "public", "csrf": csrf_of(client)},
+            follow_redirects=False,
+        )
+        assert changed.status_code == 303
+        assert visitor.get("/plasmids/pBO1").status_code == 200
+        assert 'id="visibility-form"' not in visitor.get("/plasmids/pBO1").text

@@ -277,6 +277,45 @@ class SequencesMixin(BankBase):
                 raise NotFoundError(kind, name)
             return row[0], row[1]
 
+    def set_sequence_visibility(
+        self, kind: SequenceKind, name: str, visibility: str, *, actor: str
+    ) -> str:
+        """Make a plasmid or part private, group-visible or public (genomes follow their strain)."""
+        if kind == "genome":
+            raise ValidationError(
+                "a genome is as visible as its strain", record=name, field="visibility"
+            )
+        if visibility not in VISIBILITIES:
+            raise ValidationError(
+                f"{visibility!r} is not one of {VISIBILITIES}", record=name, field="visibility"
+            )
+        with self._tx() as s:
+            row = s.scalars(
+                select(SequenceRow).where(
+                    SequenceRow.kind == kind,
+                    SequenceRow.name == name,
+                    visible_or_true(self.viewer, SequenceRow),
+                )
+            ).first()
+            if row is None:
+                raise NotFoundError(kind, name)
+            require_edit(self.viewer, row.owner_id, f"change who sees this {kind}")
+            if row.visibility != visibility:
+                old, row.visibility = row.visibility, visibility
+                row.version += 1
+                _append_history(
+                    s,
+                    {
+                        "entity": kind,
+                        "entity_id": row.id,
+                        "version": row.version,
+                        "action": "visibility",
+                        "actor": actor,
+                        "changes": {"visibility": [old, visibility]},
+                    },
+                )
+            return visibility
+
     def _audit_sequence_read(self, s: Session, row: SequenceRow) -> None:
         if row.visibility != "public":
             _append_history(

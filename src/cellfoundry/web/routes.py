@@ -376,6 +376,7 @@ def _as_drawn(record: SequenceRecord, role: str) -> SequenceRecord:
 
 def _sequence_page(
     request: Request,
+    bank: Bank,
     kind: str,
     record: SequenceRecord,
     part: Any,
@@ -385,6 +386,8 @@ def _sequence_page(
     tr = translator(request)
     drawn = _as_drawn(record, part.role) if part is not None else record
     features = [f for f in record.features if feature_key(f.type) != "source"]
+    visibility, owner = bank.sequence_access(kind, record.name)  # type: ignore[arg-type]
+    viewer = bank.viewer
     return render(
         request,
         "sequence.html",
@@ -397,6 +400,11 @@ def _sequence_page(
             "type_label": type_labeller(tr),
             "colour": feature_colour,
             "usage": usage,
+            "visibility": visibility,
+            "owner": owner,
+            "visibilities": VISIBILITIES,
+            "manage": viewer.privileged or (viewer.signed_in and owner == viewer.username),
+            "can_request": kind == "plasmid" and viewer.signed_in and viewer.can_write,
         },
         section=section,
     )
@@ -407,14 +415,14 @@ def plasmid(request: Request, name: str, bank: BankDep) -> HTMLResponse:
     """Show a plasmid: its map, feature table, downloads, carrier strains and samples."""
     record = bank.get_sequence("plasmid", name)
     usage = bank.plasmid_usage(name)
-    return _sequence_page(request, "plasmid", record, None, "plasmids", usage)
+    return _sequence_page(request, bank, "plasmid", record, None, "plasmids", usage)
 
 
 @router.get("/parts/{name}", response_class=HTMLResponse)
 def part(request: Request, name: str, bank: BankDep) -> HTMLResponse:
     """Show a part: role, Sequence Ontology term, characterisation, map and sequence."""
     view = bank.get_part(name)
-    return _sequence_page(request, "part", view.record, view, "parts")
+    return _sequence_page(request, bank, "part", view.record, view, "parts")
 
 
 # -- sequence search ----------------------------------------------------------------------------

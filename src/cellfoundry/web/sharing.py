@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from cellfoundry.api.deps import SESSION_COOKIE, BankDep, ViewerDep, get_viewer, root_bank
 from cellfoundry.bank._accounts import SESSION_LIFETIME
 from cellfoundry.bank._requests import LICENCES
-from cellfoundry.core.errors import AuthenticationError, ValidationError
+from cellfoundry.core.errors import AuthenticationError, NotFoundError, ValidationError
 from cellfoundry.web.routes import render, translator
 
 __all__ = ["router"]
@@ -319,6 +319,23 @@ def change_visibility(
     """Make a strain private, group-visible or public."""
     bank.set_visibility(accession, visibility, actor=bank.viewer.username)
     return _redirect(f"/strains/{accession}#access")
+
+
+@router.post("/{section}/{name}/visibility")
+def change_sequence_visibility(
+    section: str, name: str, bank: BankDep, visibility: Annotated[str, Form(max_length=8)]
+) -> Response:
+    """Make a plasmid or part private, group-visible or public."""
+    kinds = {"plasmids": "plasmid", "parts": "part"}
+    if section not in kinds:
+        raise NotFoundError("page", f"/{section}/{name}")
+    bank.set_sequence_visibility(
+        kinds[section],  # type: ignore[arg-type]
+        name,
+        visibility,
+        actor=bank.viewer.username,
+    )
+    return _redirect(f"/{section}/{name}")
 
 
 @router.get("/strains/{accession}/statement", response_class=HTMLResponse)
