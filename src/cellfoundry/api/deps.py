@@ -17,6 +17,7 @@ permission: it only finds out who is asking.
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -24,13 +25,15 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from cellfoundry.bank.policy import ANONYMOUS, Viewer
 from cellfoundry.bank.services import Bank
-from cellfoundry.core.errors import AuthenticationError
+from cellfoundry.core.errors import AuthenticationError, ValidationError
+from cellfoundry.core.text import strings_in, text_problem
 
 __all__ = [
     "SESSION_COOKIE",
     "ActorDep",
     "BankDep",
     "ViewerDep",
+    "check_text",
     "get_actor",
     "get_bank",
     "get_viewer",
@@ -93,6 +96,41 @@ async def get_viewer(
 
 
 ViewerDep = Annotated[Viewer, Depends(get_viewer)]
+
+
+async def check_text(request: Request) -> None:
+    """Refuse text no database can store (NUL, lone surrogates) wherever a request carries it.
+
+    Path, query, form fields and JSON bodies are checked here once, so the refusal is
+    a 422 naming where the text was rather than a database error.
+
+    Raises
+    ------
+    ValidationError
+        Naming ``path``, ``query``, ``form`` or ``body`` and the field.
+    """
+    found: list[tuple[str, str, str]] = []
+    found += [("path", k, str(v)) for k, v in request.path_params.items()]
+    found += [("query", k, v) for k, v in request.query_params.multi_items()]
+    content_type = request.headers.get("content-type", "")
+    if request.method not in _SAFE_METHODS:
+        if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+            try:
+                form = await request.form()
+            except Exception:
+                form = None
+            if form is not None:
+                found += [("form", k, v) for k, v in form.multi_items() if isinstance(v, str)]
+        elif content_type.startswith("application/json"):
+            try:
+                body = json.loads(await request.body() or b"null")
+            except ValueError:
+                body = None  # FastAPI answers a body that is not JSON itself
+            found += [("body", path, text) for path, text in strings_in(body)]
+    for source, field, value in found:
+        problem = text_problem(value)
+        if problem:
+            raise ValidationError(f"the text {problem}", source=source, field=field)
 
 
 def get_bank(request: Request, viewer: ViewerDep) -> Bank:

@@ -40,6 +40,10 @@ __all__ = ["ERROR_RESPONSES", "install_error_handlers", "status_of"]
 
 #: The error responses every route may give, for the OpenAPI document.
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {
+        "model": ErrorPublic,
+        "description": "The body cannot be parsed (not JSON, broken form).",
+    },
     401: {"model": ErrorPublic, "description": "Not signed in, or the token is not valid."},
     403: {"model": ErrorPublic, "description": "The viewer may not do this."},
     404: {"model": ErrorPublic, "description": "No such record."},

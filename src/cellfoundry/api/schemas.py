@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import Any, Literal, cast
+from typing import Annotated, Any, Literal, cast
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from cellfoundry.bank.models import (
     Atmosphere,
@@ -44,6 +44,15 @@ from cellfoundry.core.sequence import Feature, SequenceRecord
 SequenceKindName = Literal["plasmid", "part", "genome"]
 ImportKind = Literal["strain", "plasmid", "part", "genome"]
 ALL_SEQUENCE_KINDS: tuple[SequenceKindName, ...] = ("plasmid", "part", "genome")
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    """Attach UTC to a time the database returned without its offset (SQLite)."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
+#: A time in UTC, always sent with its offset.
+UtcDatetime = Annotated[dt.datetime, AfterValidator(_utc)]
 
 
 class ErrorPublic(BaseModel):
@@ -140,6 +149,18 @@ class StrainUpdate(BaseModel):
     history: str | None = None
     status: StrainStatus | None = None
     remarks: str | None = None
+
+    @field_validator(
+        "taxon_name", "organism_type", "risk_group", "type_strain", "isolation_source",
+        "country", "locality", "growth_medium", "supply_forms", "restrictions", "nagoya",
+        "genotype", "history", "status", "remarks",
+    )  # fmt: skip
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        """Refuse null for a field that always has a value (change it or leave it out)."""
+        if value is None:
+            raise ValueError("cannot be null; send a value or leave the field out")
+        return value
 
     def changes(self) -> dict[str, Any]:
         """Return the fields the client sent, as the bank expects them."""
@@ -258,8 +279,8 @@ class StrainPublic(StrainCreate):
     visibility: Visibility
     owner: str | None = Field(description="User name of the owner; none: the collection's.")
     version: int
-    created_at: dt.datetime
-    updated_at: dt.datetime
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
 
     @classmethod
     def from_view(cls, view: StrainView) -> StrainPublic:
@@ -379,7 +400,7 @@ class HistoryEntryPublic(BaseModel):
     version: int
     action: str
     actor: str
-    at: dt.datetime
+    at: UtcDatetime
     changes: dict[str, Any]
 
     @classmethod

@@ -22,7 +22,9 @@ from cellfoundry.bank.db import (
     FeatureRow,
     Freezer,
     HistoryEvent,
+    Modification,
     Notification,
+    OtherAccession,
     Plasmid,
     Rack,
     Sample,
@@ -54,6 +56,7 @@ from cellfoundry.bank.views import (
 )
 from cellfoundry.core.errors import ConflictError, NotFoundError, ValidationError
 from cellfoundry.core.sequence import Feature, FeatureSpan, SequenceRecord, validate_dna
+from cellfoundry.core.text import text_problem
 
 SequenceKind = Literal["plasmid", "part", "genome"]
 DEFAULT_URL_ENV = "CELLFOUNDRY_DATABASE_URL"
@@ -120,6 +123,35 @@ def check_strain(record: StrainRecord, *, source: str | None = None) -> None:
         raise bad("parent_accession", "modifications are given but no parent strain")
     if record.parent_accession == record.accession:
         raise bad("parent_accession", "a strain cannot be its own parent")
+    for key, value in _strain_columns(record).items():
+        if isinstance(value, str):
+            problem = text_problem(value, _column_length(Strain, key))
+            if problem:
+                raise bad(key if key != "other_numbers" else "other_accessions", problem)
+    if record.ncbi_taxid is not None and not 1 <= record.ncbi_taxid <= MAX_INT32:
+        raise bad("ncbi_taxid", f"NCBI taxonomy id {record.ncbi_taxid} is out of range")
+    for other in record.other_accessions:
+        problem = text_problem(other, _column_length(OtherAccession, "accession"))
+        if problem:
+            raise bad("other_accessions", problem)
+    for mod in record.modifications:
+        for name, value in (("target", mod.target), ("description", mod.description)):
+            problem = text_problem(value, _column_length(Modification, name))
+            if problem:
+                raise bad("modifications", f"{name}: {problem}")
+    for plasmid in record.plasmid_names:
+        problem = text_problem(plasmid, 255)
+        if problem:
+            raise bad("plasmid_names", problem)
+
+
+#: The largest value an INTEGER column holds on PostgreSQL.
+MAX_INT32 = 2**31 - 1
+
+
+def _column_length(model: Any, column: str) -> int | None:
+    length = getattr(model.__table__.c[column].type, "length", None)
+    return int(length) if length else None
 
 
 def _genus(taxon_name: str) -> str:
@@ -207,6 +239,10 @@ def _sequence_row(
     record: SequenceRecord, kind: SequenceKind, *, strain_id: int | None = None
 ) -> SequenceRow:
     residues = validate_dna(record.sequence, record=record.name)
+    for key in ("name", "description", "accession"):
+        problem = text_problem(getattr(record, key), _column_length(SequenceRow, key))
+        if problem:
+            raise ValidationError(f"the {key} {problem}", record=record.name[:80], field=key)
     row = SequenceRow(
         kind=kind,
         name=record.name,

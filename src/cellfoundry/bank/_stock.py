@@ -41,6 +41,7 @@ from cellfoundry.bank.views import (
     SampleView,
 )
 from cellfoundry.core.errors import ConflictError, NotFoundError, ValidationError
+from cellfoundry.core.text import text_problem
 
 
 class StockMixin(BankBase):
@@ -289,6 +290,15 @@ class StockMixin(BankBase):
                 record=accession,
                 field="depositor_statement",
             )
+        for key, value, limit in (
+            ("depositor", depositor, 255),
+            ("patent_reference", patent_reference, 128),
+            ("depositor_statement", depositor_statement, None),
+            ("viability_statement", viability_statement, None),
+        ):
+            problem = text_problem(value, limit)
+            if problem:
+                raise ValidationError(f"the {key} {problem}", record=accession, field=key)
         if deposited_on > dt.date.today():
             raise ValidationError(
                 "the deposit date is in the future", record=accession, field="deposited_on"

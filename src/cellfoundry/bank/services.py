@@ -173,6 +173,7 @@ def _read_and_import(
     visibility: str,
 ) -> ImportReport:
     from cellfoundry.bank import formats
+    from cellfoundry.bank.formats import sbol3 as sbol3_format
 
     if kind == "strain":
         records = formats.read_catalogue(path)
@@ -182,7 +183,7 @@ def _read_and_import(
     fmt = fmt or formats.guess_format(path)
     remainder = ""
     if fmt.startswith("sbol3"):
-        doc = formats.sbol3.read_document(path)
+        doc = sbol3_format.read_document(path)
         seqs, remainder = list(doc.records), doc.remainder
     else:
         seqs = formats.read(path, fmt)

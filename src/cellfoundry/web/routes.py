@@ -19,7 +19,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from cellfoundry import __version__
-from cellfoundry.api.deps import BankDep, get_viewer
+from cellfoundry.api.deps import BankDep, check_text, get_viewer
 from cellfoundry.bank._requests import LICENCES
 from cellfoundry.bank._sharing import GRANT_BASES
 from cellfoundry.bank.models import (
@@ -40,7 +40,7 @@ from cellfoundry.web.i18n import LANGUAGES, Translator, negotiate
 
 __all__ = ["render", "render_error", "router", "translator"]
 
-router = APIRouter(include_in_schema=False, dependencies=[Depends(get_viewer)])
+router = APIRouter(include_in_schema=False, dependencies=[Depends(check_text), Depends(get_viewer)])
 templates = Jinja2Templates(directory=str(resources.files("cellfoundry.web").joinpath("templates")))
 templates.env.trim_blocks = True
 templates.env.lstrip_blocks = True

@@ -15,7 +15,14 @@ from typing import Annotated, Any, Final
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from cellfoundry.api.deps import SESSION_COOKIE, BankDep, ViewerDep, get_viewer, root_bank
+from cellfoundry.api.deps import (
+    SESSION_COOKIE,
+    BankDep,
+    ViewerDep,
+    check_text,
+    get_viewer,
+    root_bank,
+)
 from cellfoundry.bank._accounts import SESSION_LIFETIME
 from cellfoundry.bank._requests import LICENCES
 from cellfoundry.core.errors import AuthenticationError, NotFoundError, ValidationError
@@ -23,7 +30,7 @@ from cellfoundry.web.routes import render, translator
 
 __all__ = ["router"]
 
-router = APIRouter(include_in_schema=False, dependencies=[Depends(get_viewer)])
+router = APIRouter(include_in_schema=False, dependencies=[Depends(check_text), Depends(get_viewer)])
 
 AUDIT_PAGE: Final = 50
 #: Currencies offered for fees (ISO 4217).

@@ -40,7 +40,7 @@ EXPORT_FORMATS: dict[str, tuple[str, str]] = {
 
 Text = Annotated[str, Query(description="Name, feature label or description contains this.")]
 Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=2**31 - 1)]
 
 
 def _listing(

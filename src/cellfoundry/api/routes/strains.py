@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from pydantic import Field
 
 from cellfoundry.api.deps import ActorDep, BankDep
 from cellfoundry.api.errors import ERROR_RESPONSES
@@ -36,7 +37,9 @@ def search_strains(
     taxon: Annotated[str, Query(description="Taxon name prefix.")] = "",
     genus: Facet = (),
     organism_type: Facet = (),
-    risk_group: Annotated[tuple[int, ...], Query(description="WHO risk group 1-4.")] = (),
+    risk_group: Annotated[
+        tuple[Annotated[int, Field(ge=1, le=4)], ...], Query(description="WHO risk group 1-4.")
+    ] = (),
     status: Annotated[tuple[str, ...], Query(description="Availability.")] = (),
     deposit_type: Annotated[
         tuple[str, ...], Query(description="public, safe, patent or none.")
@@ -44,7 +47,7 @@ def search_strains(
     feature: Annotated[str, Query(description="Gene or feature on genome or plasmid.")] = "",
     parent: Annotated[str, Query(description="Accession of the parent strain.")] = "",
     limit: Annotated[int, Query(ge=1, le=500)] = 25,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
     facets: bool = True,
 ) -> StrainsPublic:
     """Search strains by text and facets; returns one page, the total and facet counts."""
