@@ -218,6 +218,7 @@ def load_demo(
     except NotFoundError:
         pass
     else:
+        _accounts(bank, actor)  # a demo database from before accounts existed gets them
         return f"demo collection already loaded: {_describe(bank)}"
     genbank_dir = shared_data / "sbol-test-suite" / "GenBank"
     files = sorted(p for p in genbank_dir.glob("*.gb*") if p.is_file())
@@ -395,6 +396,11 @@ DEMO_ACCOUNTS = (
 
 def _accounts(bank: Bank, actor: str) -> None:
     for username, role, organisation in DEMO_ACCOUNTS:
+        try:
+            bank.get_user(username)
+            continue
+        except NotFoundError:
+            pass
         bank.create_user(username, DEMO_PASSWORD, role=role, organisation=organisation, actor=actor)
 
 
