@@ -52,9 +52,11 @@ def need(condition: bool, reason: str) -> None:
 def sync_playwright() -> Any:
     need(CHROMIUM.exists(), f"{CHROMIUM} is not installed")
     try:
-        from playwright.sync_api import sync_playwright
+        from playwright.sync_api import expect, sync_playwright
     except ImportError:  # pragma: no cover - playwright is a dev dependency
         need(False, "the playwright package is not installed")
+    # a busy 2-core machine can take longer than Playwright's 5 s default for a page
+    expect.set_options(timeout=20_000)
     return sync_playwright
 
 
@@ -437,9 +439,7 @@ def test_request_approval_release_inbox_fees_and_audit(
             expect(depositor.locator('tr[data-note="release"]')).to_contain_text("专利局证明")
             shoot(depositor, tmp_path, "inbox-zh")
             depositor.goto(server + "/strains/CF-00006/statement?lang=en")
-            expect(depositor.locator("#viability-statement h1")).to_have_text(
-                "Viability statement"
-            )
+            expect(depositor.locator("#viability-statement h1")).to_have_text("Viability statement")
             expect(depositor.locator("#viability-statement")).to_contain_text("CF-00006")
             expect(depositor.locator("#statement-result")).to_have_attribute("data-viable", "true")
             expect(depositor.locator("#viability-statement")).to_contain_text("1.1e+09")
