@@ -29,10 +29,12 @@ def text_problem(value: str, max_length: int | None = None) -> str | None:
 
 
 def strings_in(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
-    """Yield ``(dotted path, string)`` for every string in nested JSON-like data.
+    """Yield ``(dotted path, string)`` for every string in nested JSON-like data, keys too.
+
+    A key is reported at the path of the object holding it.
 
     >>> list(strings_in({"a": ["x", {"b": "y"}], "n": 1}))
-    [('a.0', 'x'), ('a.1.b', 'y')]
+    [('', 'a'), ('a.0', 'x'), ('a.1', 'b'), ('a.1.b', 'y'), ('', 'n')]
     """
     if isinstance(value, str):
         yield path, value
