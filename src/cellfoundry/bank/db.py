@@ -38,8 +38,12 @@ def utcnow() -> dt.datetime:
 _FACET_KEY = ("genus", "organism_type", "risk_group", "status", "deposit_type")
 
 
-def _entry_indexes(table: str) -> tuple[Index, Index]:
-    """Return the owner index and the partial index of non-public entries (migration 0008)."""
+def _entry_indexes(table: str, *extra: str) -> tuple[Index, Index]:
+    """Return the owner index and the partial index of non-public entries (migration 0008).
+
+    The partial index covers what a search needs of a hidden entry (for strains the facet
+    columns too), so subtracting the hidden ones never reads the table.
+    """
     hidden = text("visibility <> 'public'")
     return (
         Index(f"ix_{table}_owner_id", "owner_id"),
@@ -49,6 +53,7 @@ def _entry_indexes(table: str) -> tuple[Index, Index]:
             "visibility",
             "organisation_id",
             "owner_id",
+            *extra,
             sqlite_where=hidden,
             postgresql_where=hidden,
         ),
@@ -81,7 +86,7 @@ class Strain(Base):
             postgresql_ops={"taxon_key": "text_pattern_ops"},
         ),
         Index("ix_strains_cover_id", "id", *_FACET_KEY, "accession"),
-        *_entry_indexes("strains"),
+        *_entry_indexes("strains", *_FACET_KEY),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

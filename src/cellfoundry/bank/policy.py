@@ -32,7 +32,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal, cast, get_args
 
-from sqlalchemy import ColumnElement, and_, false, inspect, not_, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    false,
+    inspect,
+    literal_column,
+    not_,
+    or_,
+    select,
+    true,
+)
 
 from cellfoundry.bank.db import AccessGrant, SequenceRow, Strain
 from cellfoundry.core.errors import ForbiddenError
@@ -70,6 +80,11 @@ class Viewer:
         return self.user_id is not None
 
 
+#: 'public' as an SQL literal, not a bound parameter: SQLite uses the partial index of
+#: non-public entries only when the query repeats its WHERE term with the same constant.
+_PUBLIC: ColumnElement[str] = literal_column("'public'")
+_GROUP: ColumnElement[str] = literal_column("'group'")
+
 #: The command line and internal jobs: a local operator with database access.
 SYSTEM = Viewer("system", "system")
 #: Someone not signed in.
@@ -94,16 +109,16 @@ def visible(viewer: Viewer, table: Any = Strain) -> ColumnElement[bool] | None:
     if viewer.privileged:
         return None
     if not viewer.signed_in:
-        return cast("ColumnElement[bool]", table.visibility == "public")
+        return cast("ColumnElement[bool]", table.visibility == _PUBLIC)
     grant_col = AccessGrant.strain_id if _is_strains(table) else AccessGrant.sequence_id
     conds: list[ColumnElement[bool]] = [
-        table.visibility == "public",
+        table.visibility == _PUBLIC,
         table.owner_id == viewer.user_id,
         table.id.in_(_grants(viewer, grant_col)),
     ]
     if viewer.organisation_id is not None:
         conds.append(
-            and_(table.visibility == "group", table.organisation_id == viewer.organisation_id)
+            and_(table.visibility == _GROUP, table.organisation_id == viewer.organisation_id)
         )
     return or_(*conds)
 
@@ -115,7 +130,7 @@ def hidden(viewer: Viewer, table: Any = Strain) -> ColumnElement[bool]:
     """
     if viewer.privileged:
         return false()
-    conds: list[ColumnElement[bool]] = [table.visibility != "public"]
+    conds: list[ColumnElement[bool]] = [table.visibility != _PUBLIC]
     if viewer.signed_in:
         grant_col = AccessGrant.strain_id if _is_strains(table) else AccessGrant.sequence_id
         conds += [
@@ -125,7 +140,7 @@ def hidden(viewer: Viewer, table: Any = Strain) -> ColumnElement[bool]:
         if viewer.organisation_id is not None:
             conds.append(
                 or_(
-                    table.visibility != "group",
+                    table.visibility != _GROUP,
                     table.organisation_id.is_(None),
                     table.organisation_id != viewer.organisation_id,
                 )

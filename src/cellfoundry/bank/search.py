@@ -248,6 +248,9 @@ def _summarised_word(session: Session, q: StrainQuery) -> str | None:
     return words[0] if len(words) == 1 else None
 
 
+#: The strains table again, for the subquery of hidden ids (not correlated with the outer one).
+_HIDDEN = aliased(Strain, name="hidden_strains")
+
 #: Below this many matches a page is cut from the materialised matches; above it the
 #: planner walks the accession index and stops after one page.
 SMALL_RESULT = 1000
@@ -270,7 +273,13 @@ def search_strains(session: Session, q: StrainQuery, viewer: Viewer = SYSTEM) ->
     """
     conds = _conditions(session, q, viewer)
     where = and_(*conds) if conds else None
-    vis = visible(viewer)
+    # "not one of the hidden ids": the hidden ids come from the partial index of non-public
+    # strains, and every strain index holds the id, so pages and counts stay index-only
+    vis = (
+        None
+        if viewer.privileged
+        else Strain.id.not_in(select(_HIDDEN.id).where(hidden(viewer, _HIDDEN)))
+    )
     facet_only = not (q.text.strip() or q.taxon or q.feature or q.parent)
     word = None if facet_only else _summarised_word(session, q)
     species = None if facet_only or word is not None else _summarised_species(session, q)
@@ -332,7 +341,12 @@ def _hidden_combos(
         Strain.status,
         Strain.deposit_type,
     )
-    stmt = select(*keys, func.count()).where(hidden(viewer)).group_by(*keys)
+    group: tuple[Any, ...] = keys
+    if session.get_bind().dialect.name == "sqlite":
+        # "+genus" stops SQLite from walking the whole facet index for its GROUP BY order;
+        # it scans the small partial index of hidden strains instead (10 ms, not 200)
+        group = (literal_column("+strains.genus"), *keys[1:])
+    stmt = select(*keys, func.count()).where(hidden(viewer)).group_by(*group)
     if where is not None:
         stmt = stmt.where(where)
     return [tuple(row) for row in session.execute(stmt).all()]
