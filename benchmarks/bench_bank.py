@@ -150,7 +150,7 @@ def hide(bank: Bank, fraction: float) -> None:
         return
     step = max(1, round(1 / fraction))
     with bank.engine.begin() as conn:
-        conn.exec_driver_sql(f"UPDATE strains SET visibility = 'private' WHERE id % {step} = 0")
+        conn.exec_driver_sql(f"UPDATE strains SET visibility = 'private' WHERE mod(id, {step}) = 0")
         conn.exec_driver_sql("ANALYZE")
 
 
