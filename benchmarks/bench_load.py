@@ -11,15 +11,21 @@ Run::
   each run serves a fresh copy, so the cache never sees a migration) or into the empty
   PostgreSQL database given by ``--postgres`` (loaded once, reused while it holds the strains).
 * Server: ``uvicorn --factory cellfoundry.api.app:create_app`` as a separate process on a
-  free loopback port, ``--workers`` processes (default 2: one per core), no access log.
+  free loopback port, ``--workers`` processes (default 2: one per core), no access log. The
+  bank is migrated once before it starts (workers starting together would race to migrate),
+  and every ``1 / --hidden-fraction``-th strain is made private (default: every tenth).
 * Load: ``locust --headless`` as a subprocess with this very file as the locustfile (the
-  user class below is only defined when locust imports the file). Each simulated person
-  waits ``--think`` seconds (uniform, default 0.5-2) between requests and mixes strain pages,
-  search pages (words, taxon-name prefixes, facet filters, paging) and JSON API reads.
-  Statistics are reset once every user is spawned, so the ramp-up is the warm-up.
+  user class below is only defined when locust imports the file). Each simulated person is
+  a visitor (not signed in), arrives at a random moment of a think time, waits ``--think``
+  seconds (uniform, default 0.5-2) between requests and mixes strain pages, search pages
+  (words, taxon-name prefixes, facet filters, paging) and JSON API reads of visible strains.
+  An unmeasured locust run of ``--warmup`` seconds comes first (pool connections, caches);
+  the measured run's statistics are reset once every user is spawned.
 * Report: one table from locust's stats CSV: requests, throughput, p50/p95/p99 and failures,
-  overall and per request kind; plus CPU used by the server processes, locust, and the whole
-  machine while the load ran. Any failure is listed and makes the exit status 1.
+  overall and per request kind; the CPU of the app server, the PostgreSQL backends on the
+  database (sampled, so backends a pool closes meanwhile count too), locust and the whole
+  machine while the load ran, per counted request, and how many PostgreSQL sessions were
+  opened. Any failure is listed and makes the exit status 1.
 """
 
 from __future__ import annotations
