@@ -135,9 +135,15 @@ class Problems:
             ),
         )
         page.on("pageerror", lambda err: self.items.append(f"page error: {err} at {page.url}"))
+        # net::ERR_ABORTED is the browser cancelling a request because the page navigated
+        # away (a favicon still loading when a test clicks on); every other failure counts
         page.on(
             "requestfailed",
-            lambda req: self.items.append(f"request failed: {req.url} {req.failure}"),
+            lambda req: (
+                self.items.append(f"request failed: {req.url} {req.failure}")
+                if req.failure != "net::ERR_ABORTED"
+                else None
+            ),
         )
         page.on(
             "response",
