@@ -1,0 +1,56 @@
+"""Genome-scale metabolic analysis: COBRApy's analyses, exact and fast.
+
+Every analysis takes a model file path (SBML, COBRA JSON, MATLAB, YAML), a ``cobra.Model`` or a
+compiled :class:`ModelSpec`, and returns COBRApy's result shapes::
+
+    from cellfoundry.metabolism import load_model, fba, fva, single_gene_deletion
+    model = load_model("iJO1366.xml")
+    fba(model).objective_value
+    fva(model, fraction_of_optimum=0.9, processes=2)
+
+Parallel analyses take ``processes`` (a local process pool) or ``executor`` (any
+``concurrent.futures.Executor``, e.g. ``distributed.Client(...).get_executor()`` for Dask) and a
+``progress(done, total)`` callback. The solver is a parameter (``"glpk"`` or ``"highs"``).
+"""
+
+from cellfoundry.metabolism.deletion import (
+    DeletionScreen,
+    double_gene_deletion,
+    double_reaction_deletion,
+    find_essential_genes,
+    find_essential_reactions,
+    single_gene_deletion,
+    single_reaction_deletion,
+)
+from cellfoundry.metabolism.flux import (
+    InfeasibleError,
+    Solution,
+    UnboundedError,
+    fba,
+    flux_variability_analysis,
+    fva,
+    optimize,
+    pfba,
+)
+from cellfoundry.metabolism.model import ModelSpec, load_model, with_medium
+
+__all__ = [
+    "DeletionScreen",
+    "InfeasibleError",
+    "ModelSpec",
+    "Solution",
+    "UnboundedError",
+    "double_gene_deletion",
+    "double_reaction_deletion",
+    "find_essential_genes",
+    "find_essential_reactions",
+    "fba",
+    "flux_variability_analysis",
+    "fva",
+    "load_model",
+    "optimize",
+    "pfba",
+    "single_gene_deletion",
+    "single_reaction_deletion",
+    "with_medium",
+]

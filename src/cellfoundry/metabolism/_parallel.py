@@ -1,0 +1,83 @@
+"""Fan chunks of an analysis out over processes or any ``concurrent.futures`` executor.
+
+An analysis that splits (FVA over reactions, deletion screens over genes) gives a picklable
+top-level function and a list of argument tuples. Without an executor and with one process it
+runs in this process; with ``processes > 1`` it uses a local process pool (fork where the
+platform has it: workers start in milliseconds and share the loaded libraries); with an
+``executor`` (a ``ProcessPoolExecutor``, or ``distributed.Client.get_executor()`` for a Dask
+cluster) it submits there. Progress is reported as chunks finish; results come back in chunk
+order whatever order the workers finish in.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from typing import Any, TypeVar
+
+from cellfoundry.core.progress import NullProgress, Progress
+
+T = TypeVar("T")
+
+__all__ = ["default_processes", "run_chunks"]
+
+
+def default_processes() -> int:
+    """The number of cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def run_chunks(
+    fn: Callable[..., T],
+    chunks: Sequence[tuple[Any, ...]],
+    *,
+    processes: int | None = 1,
+    executor: Executor | None = None,
+    progress: Progress | None = None,
+    weights: Sequence[int] | None = None,
+) -> list[T]:
+    """``[fn(*chunk) for chunk in chunks]``, possibly in parallel, reporting progress.
+
+    ``weights`` gives each chunk's share of the work for the progress report (default 1 each).
+    """
+    report = progress or NullProgress()
+    sizes = list(weights) if weights is not None else [1] * len(chunks)
+    total = sum(sizes)
+    done = 0
+    report(0, total)
+    if executor is None and (processes or 1) <= 1:
+        out: list[T] = []
+        for chunk, size in zip(chunks, sizes, strict=True):
+            out.append(fn(*chunk))
+            done += size
+            report(done, total)
+        return out
+    own = executor is None
+    if executor is None:
+        workers = min(processes or default_processes(), len(chunks)) or 1
+        methods = multiprocessing.get_all_start_methods()
+        ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
+        executor = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+    futures: dict[Future[T], int] = {}
+    try:
+        for k, chunk in enumerate(chunks):
+            futures[executor.submit(fn, *chunk)] = k
+        results: list[Any] = [None] * len(chunks)
+        for future in as_completed(futures):
+            k = futures[future]
+            results[k] = future.result()
+            done += sizes[k]
+            report(done, total)
+        return results
+    except BaseException:
+        for future in futures:
+            future.cancel()
+        raise
+    finally:
+        if own:
+            executor.shutdown(wait=True, cancel_futures=True)
