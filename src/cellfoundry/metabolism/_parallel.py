@@ -25,7 +25,7 @@ __all__ = ["default_processes", "run_chunks"]
 
 
 def default_processes() -> int:
-    """The number of cores this process may use."""
+    """Return the number of cores this process may use."""
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not Linux

@@ -297,8 +297,11 @@ class DeletionScreen:
         return pd.DataFrame(self.growth, index=self.rows, columns=self.cols)
 
     def to_frame(self) -> pd.DataFrame:
-        """COBRApy's shape: one row per distinct set of deleted ids (``ids``, ``growth``,
-        ``status``), in no particular order, as ``cobra.flux_analysis.double_gene_deletion``."""
+        """Return the table in COBRApy's shape: one row per distinct set of deleted ids.
+
+        Columns ``ids``, ``growth`` and ``status``, in no particular order, as
+        ``cobra.flux_analysis.double_gene_deletion`` returns them.
+        """
         names = self.STATUS
         if self.rows == self.cols:
             # one list against itself: each unordered pair once, the diagonal as singles
@@ -307,7 +310,7 @@ class DeletionScreen:
             ids = [{r[a], r[b]} for a, b in zip(i.tolist(), k.tolist(), strict=True)]
             growth = self.growth[i, k]
             codes = self.status[i, k]
-            return _frame(ids, growth, [names[c] for c in codes.tolist()])
+            return _frame(ids, growth.tolist(), [names[c] for c in codes.tolist()])
         col_pos = {c: k for k, c in enumerate(self.cols)}
         seen: set[frozenset[str]] = set()
         out_ids: list[set[str]] = []
@@ -343,9 +346,9 @@ def _solve_pairs(
     solver: SolverName,
     tasks: Sequence[tuple[Knockout, float, NDArray[np.int64], Sequence[Knockout]]],
 ) -> tuple[list[list[tuple[float, str]]], int]:
-    """For each (first knock-out, its growth, its optimum's support, [extra knock-outs]): the
-    growth of the first plus each extra.
+    """Solve the first knock-out of each task combined with each of its extras.
 
+    A task is (first knock-out, its growth, its optimum's support, [extra knock-outs]).
     Any pair mutant that keeps the first mutant's growth yields another optimal distribution
     of the first mutant; later extras that one of them does not use need no LP.
     """
@@ -502,8 +505,8 @@ def _double(
         a_ko = ko_of[items[a]]
         extras = []
         for b in need[a]:
-            ko = set(ko_of[items[b]]) | set(extra.get((a, b), ())) | set(extra.get((b, a), ()))
-            extras.append(tuple(sorted(ko - set(a_ko))))
+            joint = set(ko_of[items[b]]) | set(extra.get((a, b), ())) | set(extra.get((b, a), ()))
+            extras.append(tuple(sorted(joint - set(a_ko))))
         a_support = supports[a]
         assert a_support is not None  # pairs with an infeasible single never get here
         tasks.append((a_ko, float(g1[a]), a_support, extras))

@@ -72,7 +72,7 @@ class Solution:
 
 
 def base_lp(spec: ModelSpec, solver: SolverName) -> LP:
-    """The model's LP with its own objective set (rows: steady state ``S v = 0``)."""
+    """Return the model's LP with its own objective set (rows: steady state ``S v = 0``)."""
     lp = make_lp(solver, spec.S, np.asarray(spec.lb), np.asarray(spec.ub))
     cols, vals = objective_terms(spec.objective)
     lp.set_objective(cols, vals, spec.maximize)
@@ -92,7 +92,10 @@ def raise_for_status(spec: ModelSpec, status: str, what: str = "the objective") 
         return
     if status == "infeasible":
         forced = _forced(spec)
-        medium = ", ".join(f"{k} {v:g}" for k, v in sorted(spec.medium.items())) or "nothing"
+        open_uptakes = sorted(spec.medium.items())
+        medium = ", ".join(f"{k} {v:g}" for k, v in open_uptakes[:12]) or "nothing"
+        if len(open_uptakes) > 12:
+            medium += f" and {len(open_uptakes) - 12} more"
         raise InfeasibleError(
             f"model {spec.id!r} is infeasible: no steady-state flux distribution satisfies its "
             f"bounds. Reactions forced to carry flux: {', '.join(forced) or 'none'}. "
@@ -156,7 +159,7 @@ optimize = fba
 
 
 def slim_optimize(spec: ModelSpec, solver: SolverName = "glpk") -> float:
-    """The optimal objective value only; named errors as :func:`fba`."""
+    """Return the optimal objective value only; named errors as :func:`fba`."""
     lp = base_lp(spec, solver)
     status, value = lp.solve()
     raise_for_status(spec, status)
@@ -237,8 +240,8 @@ def _fva_chunk(
     lb = spec.lb.tolist()
     ub = spec.ub.tolist()
     nan = math.nan
-    mins = {j: nan for j in indices}
-    maxs = {j: nan for j in indices}
+    mins = dict.fromkeys(indices, nan)
+    maxs = dict.fromkeys(indices, nan)
     status, _ = lp.solve()
     if status != "optimal":  # the fraction constraint at the optimum: retry from scratch once
         raise_for_status(spec, status)
@@ -257,6 +260,11 @@ def _fva_chunk(
                 continue
             lp.set_objective([j], [1.0], maximize)
             status, value = lp.solve()
+            if status == "infeasible":
+                # cannot be: the optimum found first satisfies every row. At fraction 1.0 the
+                # objective row sits on the optimum and a hot start can lose it within the
+                # tolerances; solve again from a fresh basis
+                status, value = lp.solve(fresh=True)
             if status == "unbounded":
                 value = math.inf if maximize else -math.inf
             elif status != "optimal":
@@ -277,7 +285,7 @@ def flux_variability_analysis(
     solver: SolverName = "glpk",
     chunks: int | None = None,
 ) -> pd.DataFrame:
-    """The range of each reaction's flux with the objective at least ``fraction`` of optimal.
+    """Return the range of each reaction's flux with the objective at least ``fraction`` of optimal.
 
     COBRApy's ``flux_variability_analysis``: a frame indexed by reaction id with columns
     ``minimum`` and ``maximum``. ``loopless=True`` removes thermodynamically infeasible loops

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, cast
 
 import numpy as np
 import scipy.sparse as sp
@@ -61,21 +61,23 @@ class LP(Protocol):
     def set_objective(self, cols: Sequence[int], vals: Sequence[float], maximize: bool) -> None:
         """Make ``Σ vals[k]·x[cols[k]]`` the objective (all other coefficients zero)."""
 
-    def solve(self, dual: bool = False) -> tuple[Status, float]:
+    def solve(self, dual: bool = False, fresh: bool = False) -> tuple[Status, float]:
         """Optimise from the current basis; the status and the objective value (nan if none).
+
+        ``fresh=True`` starts from a new (advanced) basis instead of the last one.
 
         ``dual=True`` asks for the dual simplex: the right start after bound changes (the old
         basis stays dual feasible), where the primal simplex suits objective changes.
         """
 
     def save_basis(self) -> object:
-        """The current basis, to come back to with :meth:`restore_basis`."""
+        """Return the current basis, to come back to with :meth:`restore_basis`."""
 
     def restore_basis(self, basis: object) -> None:
         """Start the next solve from a saved basis."""
 
     def value(self, j: int) -> float:
-        """The primal value of column ``j`` in the last solution."""
+        """Return the primal value of column ``j`` in the last solution."""
 
     def values(self) -> FloatArray:
         """All primal column values of the last solution."""
@@ -104,7 +106,7 @@ def _bounds_kind(lb: float, ub: float) -> tuple[int, float, float]:
 
 
 def _int_array(glp: Any, values: list[int]) -> Any:
-    """A 1-based GLPK int array (index 0 unused) owning its memory."""
+    """Return a 1-based GLPK int array (index 0 unused) owning its memory."""
     arr = glp.intArray(len(values) + 1)
     for k, v in enumerate(values, 1):
         arr[k] = v
@@ -112,7 +114,7 @@ def _int_array(glp: Any, values: list[int]) -> Any:
 
 
 def _double_array(glp: Any, values: list[float]) -> Any:
-    """A 1-based GLPK double array (index 0 unused) owning its memory."""
+    """Return a 1-based GLPK double array (index 0 unused) owning its memory."""
     arr = glp.doubleArray(len(values) + 1)
     for k, v in enumerate(values, 1):
         arr[k] = v
@@ -136,7 +138,8 @@ class GlpkLP:
 
         self._glp = glp
         glp.glp_term_out(glp.GLP_OFF)
-        self.n_rows, self.n_cols = matrix.shape
+        self.n_rows: int = int(matrix.shape[0])
+        self.n_cols: int = int(matrix.shape[1])
         lp = glp.glp_create_prob()
         self._lp = lp
         glp.glp_set_obj_dir(lp, glp.GLP_MAX)
@@ -180,14 +183,17 @@ class GlpkLP:
         raise TypeError("a GLPK problem cannot be pickled; send the ModelSpec instead")
 
     def set_col_bounds(self, j: int, lb: float, ub: float) -> None:
+        """See :meth:`LP.set_col_bounds`."""
         kind, lo, up = _bounds_kind(lb, ub)
         self._glp.glp_set_col_bnds(self._lp, j + 1, kind, lo, up)
 
     def set_row_bounds(self, i: int, lb: float, ub: float) -> None:
+        """See :meth:`LP.set_row_bounds`."""
         kind, lo, up = _bounds_kind(lb, ub)
         self._glp.glp_set_row_bnds(self._lp, i + 1, kind, lo, up)
 
     def add_row(self, cols: Sequence[int], vals: Sequence[float], lb: float, ub: float) -> int:
+        """See :meth:`LP.add_row`."""
         glp = self._glp
         i = glp.glp_add_rows(self._lp, 1)
         self.n_rows += 1
@@ -196,6 +202,7 @@ class GlpkLP:
         return int(i - 1)
 
     def add_cols(self, n: int, lb: Sequence[float], ub: Sequence[float]) -> int:
+        """See :meth:`LP.add_cols`."""
         glp = self._glp
         first = glp.glp_add_cols(self._lp, n)
         self.n_cols += n
@@ -204,12 +211,14 @@ class GlpkLP:
         return int(first - 1)
 
     def set_coefficients(self, i: int, cols: Sequence[int], vals: Sequence[float]) -> None:
+        """See :meth:`LP.set_coefficients`."""
         glp = self._glp
         ind = _int_array(glp, [int(c) + 1 for c in cols])
         val = _double_array(glp, [float(v) for v in vals])
         glp.glp_set_mat_row(self._lp, i + 1, len(cols), ind, val)
 
     def set_objective(self, cols: Sequence[int], vals: Sequence[float], maximize: bool) -> None:
+        """See :meth:`LP.set_objective`."""
         glp = self._glp
         lp = self._lp
         for j in self._objective:
@@ -230,14 +239,14 @@ class GlpkLP:
             return "unbounded"
         return "failed"
 
-    def solve(self, dual: bool = False) -> tuple[Status, float]:
+    def solve(self, dual: bool = False, fresh: bool = False) -> tuple[Status, float]:
+        """See :meth:`LP.solve`."""
         glp = self._glp
         lp = self._lp
         params = self._params
-        if dual:
-            code = self._run(glp.GLP_DUALP, self._it_lim * 20)
-        else:
-            code = glp.glp_simplex(lp, params)
+        if fresh:
+            glp.glp_adv_basis(lp, 0)
+        code = self._run(glp.GLP_DUALP, self._it_lim * 20) if dual else glp.glp_simplex(lp, params)
         if code == glp.GLP_EITLIM:
             # the primal simplex stalls on some degenerate vertices (hot starts of FVA on
             # iJO1366 at 90 % of optimum: EX_ac_e needs >20,000 primal pivots); the dual
@@ -271,6 +280,7 @@ class GlpkLP:
             params.it_lim = self._it_lim
 
     def save_basis(self) -> object:
+        """See :meth:`LP.save_basis`."""
         glp = self._glp
         lp = self._lp
         rows = [glp.glp_get_row_stat(lp, i) for i in range(1, self.n_rows + 1)]
@@ -278,9 +288,10 @@ class GlpkLP:
         return rows, cols
 
     def restore_basis(self, basis: object) -> None:
+        """See :meth:`LP.restore_basis`."""
         glp = self._glp
         lp = self._lp
-        rows, cols = basis  # type: ignore[misc]
+        rows, cols = cast(tuple[list[int], list[int]], basis)
         set_row = glp.glp_set_row_stat
         set_col = glp.glp_set_col_stat
         for i, stat in enumerate(rows, 1):
@@ -289,19 +300,23 @@ class GlpkLP:
             set_col(lp, j, stat)
 
     def value(self, j: int) -> float:
+        """See :meth:`LP.value`."""
         return float(self._glp.glp_get_col_prim(self._lp, j + 1))
 
     def values(self) -> FloatArray:
+        """See :meth:`LP.values`."""
         get = self._glp.glp_get_col_prim
         lp = self._lp
         return np.fromiter((get(lp, j) for j in range(1, self.n_cols + 1)), float, self.n_cols)
 
     def row_duals(self) -> FloatArray:
+        """See :meth:`LP.row_duals`."""
         get = self._glp.glp_get_row_dual
         lp = self._lp
         return np.fromiter((get(lp, i) for i in range(1, self.n_rows + 1)), float, self.n_rows)
 
     def col_duals(self) -> FloatArray:
+        """See :meth:`LP.col_duals`."""
         get = self._glp.glp_get_col_dual
         lp = self._lp
         return np.fromiter((get(lp, j) for j in range(1, self.n_cols + 1)), float, self.n_cols)
@@ -323,13 +338,14 @@ class HighsLP:
         import highspy
 
         self._hs = highspy
-        h = highspy.Highs()
+        h = highspy.Highs()  # type: ignore[no-untyped-call]
         h.setOptionValue("output_flag", False)
         h.setOptionValue("primal_feasibility_tolerance", tolerance)
         h.setOptionValue("dual_feasibility_tolerance", tolerance)
         h.setOptionValue("presolve", "off")
         self._h = h
-        self.n_rows, self.n_cols = matrix.shape
+        self.n_rows: int = int(matrix.shape[0])
+        self.n_cols: int = int(matrix.shape[1])
         csc = sp.csc_matrix(matrix)
         lp = highspy.HighsLp()
         lp.num_col_ = self.n_cols
@@ -358,12 +374,15 @@ class HighsLP:
         return x
 
     def set_col_bounds(self, j: int, lb: float, ub: float) -> None:
+        """See :meth:`LP.set_col_bounds`."""
         self._h.changeColBounds(j, self._inf(lb), self._inf(ub))
 
     def set_row_bounds(self, i: int, lb: float, ub: float) -> None:
+        """See :meth:`LP.set_row_bounds`."""
         self._h.changeRowBounds(i, self._inf(lb), self._inf(ub))
 
     def add_row(self, cols: Sequence[int], vals: Sequence[float], lb: float, ub: float) -> int:
+        """See :meth:`LP.add_row`."""
         self._h.addRow(
             self._inf(lb),
             self._inf(ub),
@@ -375,6 +394,7 @@ class HighsLP:
         return self.n_rows - 1
 
     def add_cols(self, n: int, lb: Sequence[float], ub: Sequence[float]) -> int:
+        """See :meth:`LP.add_cols`."""
         first = self.n_cols
         self._h.addVars(
             n,
@@ -385,10 +405,12 @@ class HighsLP:
         return first
 
     def set_coefficients(self, i: int, cols: Sequence[int], vals: Sequence[float]) -> None:
+        """See :meth:`LP.set_coefficients`."""
         for j, v in zip(cols, vals, strict=True):
             self._h.changeCoeff(i, int(j), float(v))
 
     def set_objective(self, cols: Sequence[int], vals: Sequence[float], maximize: bool) -> None:
+        """See :meth:`LP.set_objective`."""
         hs = self._hs
         h = self._h
         if self._objective:
@@ -401,9 +423,12 @@ class HighsLP:
         self._objective = [int(j) for j in cols]
         h.changeObjectiveSense(hs.ObjSense.kMaximize if maximize else hs.ObjSense.kMinimize)
 
-    def solve(self, dual: bool = False) -> tuple[Status, float]:
+    def solve(self, dual: bool = False, fresh: bool = False) -> tuple[Status, float]:
+        """See :meth:`LP.solve`."""
         hs = self._hs
         h = self._h
+        if fresh:
+            h.clearSolver()
         h.run()
         status = h.getModelStatus()
         self._solution = None
@@ -424,10 +449,12 @@ class HighsLP:
         return "failed", math.nan
 
     def save_basis(self) -> object:
+        """See :meth:`LP.save_basis`."""
         return self._h.getBasis()
 
     def restore_basis(self, basis: object) -> None:
-        self._h.setBasis(basis)
+        """See :meth:`LP.restore_basis`."""
+        self._h.setBasis(basis)  # type: ignore[call-overload]
 
     def _sol(self) -> object:
         if self._solution is None:
@@ -435,16 +462,20 @@ class HighsLP:
         return self._solution
 
     def value(self, j: int) -> float:
+        """See :meth:`LP.value`."""
         return float(self._sol().col_value[j])  # type: ignore[attr-defined]
 
     def values(self) -> FloatArray:
-        return np.asarray(self._sol().col_value, dtype=float)  # type: ignore[attr-defined]
+        """See :meth:`LP.values`."""
+        return np.asarray(self._sol().col_value, dtype=np.float64)  # type: ignore[attr-defined]
 
     def row_duals(self) -> FloatArray:
-        return np.asarray(self._sol().row_dual, dtype=float)  # type: ignore[attr-defined]
+        """See :meth:`LP.row_duals`."""
+        return np.asarray(self._sol().row_dual, dtype=np.float64)  # type: ignore[attr-defined]
 
     def col_duals(self) -> FloatArray:
-        return np.asarray(self._sol().col_dual, dtype=float)  # type: ignore[attr-defined]
+        """See :meth:`LP.col_duals`."""
+        return np.asarray(self._sol().col_dual, dtype=np.float64)  # type: ignore[attr-defined]
 
 
 def make_lp(
@@ -457,7 +488,7 @@ def make_lp(
     *,
     tolerance: float = 1e-7,
 ) -> LP:
-    """A problem of the named solver over ``matrix`` (rows fixed at zero unless given)."""
+    """Return a problem of the named solver over ``matrix`` (rows fixed at zero unless given)."""
     m = matrix.shape[0]
     rlb = np.zeros(m) if row_lb is None else row_lb
     rub = np.zeros(m) if row_ub is None else row_ub
@@ -469,7 +500,7 @@ def make_lp(
 
 
 def objective_terms(c: Iterable[float]) -> tuple[list[int], list[float]]:
-    """The nonzero entries of an objective vector as (columns, values)."""
+    """Return the nonzero entries of an objective vector as (columns, values)."""
     cols: list[int] = []
     vals: list[float] = []
     for j, v in enumerate(c):

@@ -31,10 +31,10 @@ from cellfoundry.core.errors import FormatError, ValidationError
 if TYPE_CHECKING:
     import cobra
 
-__all__ = ["GeneRule", "ModelSpec", "ModelSource", "load_model", "with_medium"]
+__all__ = ["GeneRule", "ModelSource", "ModelSpec", "load_model", "with_medium"]
 
 # a compiled gene rule: a gene index, or ("and" | "or", children)
-GeneRule = Union[int, tuple[str, tuple["GeneRule", ...]]]
+GeneRule = Union[int, tuple[str, tuple["GeneRule", ...]]]  # noqa: UP007 (a recursive alias)
 
 ModelSource = Union[str, Path, "cobra.Model", "ModelSpec"]
 
@@ -80,14 +80,16 @@ class ModelSpec:
 
     @property
     def n_reactions(self) -> int:
+        """N reactions."""
         return len(self.reactions)
 
     @property
     def n_metabolites(self) -> int:
+        """N metabolites."""
         return len(self.metabolites)
 
     def reaction_index(self, reaction_id: str) -> int:
-        """The column of a reaction; a named error if the model has no such reaction."""
+        """Return the column of a reaction; a named error if the model has no such reaction."""
         try:
             return self._index[reaction_id]
         except KeyError:
@@ -99,7 +101,7 @@ class ModelSpec:
             ) from None
 
     def gene_index(self, gene_id: str) -> int:
-        """The index of a gene; a named error if the model has no such gene."""
+        """Return the index of a gene; a named error if the model has no such gene."""
         try:
             return self.gene_lookup[gene_id]
         except KeyError:
@@ -112,6 +114,7 @@ class ModelSpec:
 
     @property
     def gene_lookup(self) -> dict[str, int]:
+        """Gene lookup."""
         cached = self.__dict__.get("_gene_lookup")
         if cached is None:
             cached = {g: i for i, g in enumerate(self.genes)}
@@ -170,7 +173,7 @@ class ModelSpec:
         return cached
 
     def with_bounds(self, changes: Mapping[str, tuple[float, float]]) -> ModelSpec:
-        """A copy with some reactions' bounds replaced: ``{reaction_id: (lb, ub)}``."""
+        """Return a copy with some reactions' bounds replaced: ``{reaction_id: (lb, ub)}``."""
         lb = np.array(self.lb)
         ub = np.array(self.ub)
         for rid, (lo, up) in changes.items():
@@ -186,7 +189,7 @@ class ModelSpec:
         return _respec(self, lb=_frozen(lb), ub=_frozen(ub))
 
     def with_objective(self, reaction_id: str, *, maximize: bool = True) -> ModelSpec:
-        """A copy whose objective is one reaction's flux."""
+        """Return a copy whose objective is one reaction's flux."""
         c = np.zeros(self.n_reactions)
         c[self.reaction_index(reaction_id)] = 1.0
         return _respec(self, objective=_frozen(c), maximize=maximize)
@@ -213,6 +216,7 @@ class ModelSpec:
 
     @property
     def gene_reactions(self) -> tuple[tuple[int, ...], ...]:
+        """Gene reactions."""
         cached = self.__dict__.get("_gene_reactions")
         if cached is None:
             lists: list[list[int]] = [[] for _ in self.genes]
@@ -225,7 +229,7 @@ class ModelSpec:
         return cached
 
     def to_cobra(self) -> cobra.Model:
-        """The model as a ``cobra.Model`` (for SBML export or COBRApy's own tools)."""
+        """Return the model as a ``cobra.Model`` (for SBML export or COBRApy's own tools)."""
         import cobra
 
         model = cobra.Model(self.id, name=self.name)
@@ -251,7 +255,10 @@ class ModelSpec:
             )
             lo, hi = csc.indptr[j], csc.indptr[j + 1]
             r.add_metabolites(
-                {mets[int(i)]: float(v) for i, v in zip(csc.indices[lo:hi], csc.data[lo:hi])}
+                {
+                    mets[int(i)]: float(v)
+                    for i, v in zip(csc.indices[lo:hi], csc.data[lo:hi], strict=True)
+                }
             )
             r.gene_reaction_rule = self.rule_texts[j]
             reactions.append(r)
@@ -346,7 +353,7 @@ def with_medium(spec: ModelSpec, medium: Mapping[str, float]) -> ModelSpec:
 
 
 def load_model(source: ModelSource, *, name: str | None = None) -> ModelSpec:
-    """A compiled model from a file path, a ``cobra.Model`` or a :class:`ModelSpec`.
+    """Return a compiled model from a file path, a ``cobra.Model`` or a :class:`ModelSpec`.
 
     Files: SBML (``.xml``, ``.sbml``, optionally gzipped; levels 2/3 with FBC), COBRA JSON
     (``.json``), MATLAB (``.mat``) and YAML (``.yml``/``.yaml``).
@@ -425,6 +432,10 @@ def _check_sbml(path: Path) -> None:
         raise FormatError("the SBML document holds no model", source=where)
     fbc = model.getPlugin("fbc")
     if fbc is None or not doc.isPackageEnabled("fbc"):
+        if _legacy_cobra_bounds(model):
+            # COBRA's pre-FBC convention (e.g. BiGG's iMM904): bounds and objective as
+            # kinetic-law parameters, gene rules in notes; cobra reads these
+            return
         raise FormatError(
             "the SBML model does not use the FBC package, so it has no flux bounds, objective "
             "or gene rules; export it as SBML level 3 with fbc version 2",
@@ -450,6 +461,19 @@ def _check_sbml(path: Path) -> None:
             )
 
 
+def _legacy_cobra_bounds(model: Any) -> bool:
+    """Whether reactions carry COBRA's pre-FBC LOWER_BOUND/UPPER_BOUND kinetic-law parameters."""
+    for k in range(model.getNumReactions()):
+        law = model.getReaction(k).getKineticLaw()
+        if law is None:
+            continue
+        names = {law.getParameter(i).getId() for i in range(law.getNumParameters())}
+        names |= {law.getLocalParameter(i).getId() for i in range(law.getNumLocalParameters())}
+        if {"LOWER_BOUND", "UPPER_BOUND"} & names:
+            return True
+    return False
+
+
 def _association_refs(association: Any) -> set[str]:
     if association is None:
         return set()
@@ -465,7 +489,7 @@ _RULE_TOKEN = re.compile(r"\s*(\(|\)|[^\s()]+)")
 
 
 def check_rule(text: str) -> set[str]:
-    """The genes of a gene rule in COBRA's text syntax; ``ValueError`` if it is malformed."""
+    """Return the genes of a gene rule in COBRA's text syntax; ``ValueError`` if it is malformed."""
     tokens = [t for t in _RULE_TOKEN.findall(text) if t]
     depth = 0
     genes: set[str] = set()
