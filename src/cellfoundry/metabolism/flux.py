@@ -299,6 +299,10 @@ def flux_variability_analysis(
         indices = [spec.reaction_index(str(r)) for r in reaction_list]
     optimum = slim_optimize(spec, solver)
     bound = fraction_of_optimum * optimum
+    # fully coupled reactions (v[j] = λ·v[r]) have λ-scaled ranges: solve representatives only
+    rep, ratio = spec.coupling
+    wanted = indices
+    indices = sorted({rep[j] for j in wanted})
     workers = 1 if executor is None and not processes else processes
     n_chunks = chunks or max(1, (workers or 1) * (1 if executor is None else 4))
     n_chunks = min(n_chunks, max(1, len(indices)))
@@ -312,16 +316,26 @@ def flux_variability_analysis(
         progress=progress,
         weights=[len(p) for p in parts],
     )
-    minimum = np.empty(len(indices))
-    maximum = np.empty(len(indices))
-    position = {j: k for k, j in enumerate(indices)}
+    ranges: dict[int, tuple[float, float]] = {}
     for part, (mins, maxs) in zip(parts, results, strict=True):
         for j, lo, hi in zip(part, mins, maxs, strict=True):
-            minimum[position[j]] = lo
-            maximum[position[j]] = hi
+            ranges[j] = (lo, hi)
+    minimum = np.empty(len(wanted))
+    maximum = np.empty(len(wanted))
+    for k, j in enumerate(wanted):
+        lo, hi = ranges[rep[j]]
+        lam = ratio[j]
+        if lam == 1.0:
+            minimum[k], maximum[k] = lo, hi
+        elif lam > 0:
+            minimum[k], maximum[k] = lam * lo, lam * hi
+        else:
+            minimum[k], maximum[k] = lam * hi, lam * lo
+    minimum[minimum == 0.0] = 0.0  # no negative zeros from scaling
+    maximum[maximum == 0.0] = 0.0
     frame = pd.DataFrame(
         {"minimum": minimum, "maximum": maximum},
-        index=pd.Index([spec.reactions[j] for j in indices]),
+        index=pd.Index([spec.reactions[j] for j in wanted]),
     )
     if loopless:
         from cellfoundry.metabolism.loopless import loopless_ranges

@@ -108,16 +108,18 @@ def _bounds_kind(lb: float, ub: float) -> tuple[int, float, float]:
 def _int_array(glp: Any, values: list[int]) -> Any:
     """Return a 1-based GLPK int array (index 0 unused) owning its memory."""
     arr = glp.intArray(len(values) + 1)
+    setitem = glp._swiglpk.intArray___setitem__
     for k, v in enumerate(values, 1):
-        arr[k] = v
+        setitem(arr, k, v)
     return arr
 
 
 def _double_array(glp: Any, values: list[float]) -> Any:
     """Return a 1-based GLPK double array (index 0 unused) owning its memory."""
     arr = glp.doubleArray(len(values) + 1)
+    setitem = glp._swiglpk.doubleArray___setitem__
     for k, v in enumerate(values, 1):
-        arr[k] = v
+        setitem(arr, k, v)
     return arr
 
 
@@ -137,6 +139,7 @@ class GlpkLP:
         import swiglpk as glp
 
         self._glp = glp
+        self._raw: Any = glp._swiglpk
         glp.glp_term_out(glp.GLP_OFF)
         self.n_rows: int = int(matrix.shape[0])
         self.n_cols: int = int(matrix.shape[1])
@@ -281,19 +284,21 @@ class GlpkLP:
 
     def save_basis(self) -> object:
         """See :meth:`LP.save_basis`."""
-        glp = self._glp
         lp = self._lp
-        rows = [glp.glp_get_row_stat(lp, i) for i in range(1, self.n_rows + 1)]
-        cols = [glp.glp_get_col_stat(lp, j) for j in range(1, self.n_cols + 1)]
+        get_row = self._raw.glp_get_row_stat
+        get_col = self._raw.glp_get_col_stat
+        rows = [get_row(lp, i) for i in range(1, self.n_rows + 1)]
+        cols = [get_col(lp, j) for j in range(1, self.n_cols + 1)]
         return rows, cols
 
     def restore_basis(self, basis: object) -> None:
         """See :meth:`LP.restore_basis`."""
-        glp = self._glp
         lp = self._lp
         rows, cols = cast(tuple[list[int], list[int]], basis)
-        set_row = glp.glp_set_row_stat
-        set_col = glp.glp_set_col_stat
+        # the compiled SWIG functions, without swiglpk's Python wrappers: half the cost, and
+        # restoring 4,400 statuses is a third of a knock-out's time on iJO1366
+        set_row = self._raw.glp_set_row_stat
+        set_col = self._raw.glp_set_col_stat
         for i, stat in enumerate(rows, 1):
             set_row(lp, i, stat)
         for j, stat in enumerate(cols, 1):
@@ -301,23 +306,23 @@ class GlpkLP:
 
     def value(self, j: int) -> float:
         """See :meth:`LP.value`."""
-        return float(self._glp.glp_get_col_prim(self._lp, j + 1))
+        return float(self._raw.glp_get_col_prim(self._lp, j + 1))
 
     def values(self) -> FloatArray:
         """See :meth:`LP.values`."""
-        get = self._glp.glp_get_col_prim
+        get = self._raw.glp_get_col_prim
         lp = self._lp
         return np.fromiter((get(lp, j) for j in range(1, self.n_cols + 1)), float, self.n_cols)
 
     def row_duals(self) -> FloatArray:
         """See :meth:`LP.row_duals`."""
-        get = self._glp.glp_get_row_dual
+        get = self._raw.glp_get_row_dual
         lp = self._lp
         return np.fromiter((get(lp, i) for i in range(1, self.n_rows + 1)), float, self.n_rows)
 
     def col_duals(self) -> FloatArray:
         """See :meth:`LP.col_duals`."""
-        get = self._glp.glp_get_col_dual
+        get = self._raw.glp_get_col_dual
         lp = self._lp
         return np.fromiter((get(lp, j) for j in range(1, self.n_cols + 1)), float, self.n_cols)
 

@@ -206,6 +206,89 @@ class ModelSpec:
                 out.append(j)
         return np.asarray(out, dtype=np.int64)
 
+    @property
+    def coupled_groups(self) -> tuple[tuple[int, ...], ...]:
+        """Reactions whose fluxes are proportional in every steady state, grouped.
+
+        Two reactions that share a metabolite no other reaction touches must carry flux in a
+        fixed ratio (``S[i,a]·v[a] + S[i,b]·v[b] = 0``), so knocking out either stops both;
+        the groups are the transitive closure of that. A knock-out of any member is a
+        knock-out of its whole group: deletion screens solve each distinct closure once.
+        """
+        cached = self.__dict__.get("_coupled")
+        if cached is None:
+            parent = list(range(self.n_reactions))
+
+            def find(x: int) -> int:
+                while parent[x] != x:
+                    parent[x] = parent[parent[x]]
+                    x = parent[x]
+                return x
+
+            csr = self.S
+            for i in np.flatnonzero(np.diff(csr.indptr) == 2):
+                a, b = (int(x) for x in csr.indices[csr.indptr[i] : csr.indptr[i + 1]])
+                parent[find(a)] = find(b)
+            members: dict[int, list[int]] = {}
+            for j in range(self.n_reactions):
+                members.setdefault(find(j), []).append(j)
+            group_of = [0] * self.n_reactions
+            groups: list[tuple[int, ...]] = []
+            for k, reactions in enumerate(members.values()):
+                groups.append(tuple(reactions))
+                for j in reactions:
+                    group_of[j] = k
+            cached = tuple(groups)
+            object.__setattr__(self, "_coupled", cached)
+            object.__setattr__(self, "_group_of", tuple(group_of))
+        return cached
+
+    @property
+    def coupling(self) -> tuple[tuple[int, ...], tuple[float, ...]]:
+        """Return each reaction's coupled representative r and ratio λ: ``v[j] = λ·v[r]``.
+
+        The ratios come from the rows of metabolites only two reactions touch.
+        If two rows of a group ask for different ratios, every flux of the group must be zero,
+        so the representative's range is zero and so is every λ-multiple of it: results
+        derived through λ stay exact.
+        """
+        cached = self.__dict__.get("_coupling")
+        if cached is None:
+            n = self.n_reactions
+            edges: list[list[tuple[int, float]]] = [[] for _ in range(n)]
+            csr = self.S
+            for i in np.flatnonzero(np.diff(csr.indptr) == 2):
+                lo, hi = csr.indptr[i], csr.indptr[i + 1]
+                (a, b), (sa, sb) = csr.indices[lo:hi].tolist(), csr.data[lo:hi].tolist()
+                edges[a].append((b, -sb / sa))  # v_a = (-s_b/s_a)·v_b
+                edges[b].append((a, -sa / sb))
+            rep = list(range(n))
+            ratio = [1.0] * n
+            seen = [False] * n
+            for root in range(n):
+                if seen[root]:
+                    continue
+                seen[root] = True
+                stack = [root]
+                while stack:
+                    x = stack.pop()
+                    for y, w in edges[x]:  # v_x = w·v_y, so v_y = v_x / w
+                        if not seen[y]:
+                            seen[y] = True
+                            rep[y] = root
+                            ratio[y] = ratio[x] / w
+                            stack.append(y)
+            cached = (tuple(rep), tuple(ratio))
+            object.__setattr__(self, "_coupling", cached)
+        return cached
+
+    def closure(self, knockout: Iterable[int]) -> tuple[int, ...]:
+        """Every reaction a knock-out stops: its reactions' coupled groups, sorted."""
+        groups = self.coupled_groups
+        group_of: tuple[int, ...] = self.__dict__["_group_of"]
+        seen = {group_of[j] for j in knockout}
+        return tuple(sorted(j for g in seen for j in groups[g]))
+
     def reactions_of_genes(self, genes: Iterable[int]) -> set[int]:
         """Reactions whose rule mentions any of the genes."""
         table = self.gene_reactions
