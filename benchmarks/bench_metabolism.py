@@ -13,8 +13,10 @@ gene deletions (cellfoundry, two processes), checked against COBRApy knocking ou
 pairs one by one, with COBRApy's time for the whole table extrapolated from those pairs.
 
 Each cellfoundry figure is the median of ``--repeat`` runs; COBRApy's runs once (its runs are
-long and their spread is small beside the ratios). Peak memory: the largest resident set of
-this process and its worker processes during the analysis (sampled every 20 ms from /proc).
+long and their spread is small beside the ratios). Peak memory: the largest proportional set
+size (PSS: shared pages split between the processes sharing them) of this process and its
+worker processes during the analysis, sampled every 20 ms from /proc; it includes the loaded
+model and libraries (COBRApy's model objects, our compiled spec).
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "models"
 
 
 class PeakMemory:
-    """The peak resident set of this process plus its children, sampled from /proc."""
+    """The peak proportional set size of this process plus its children, from /proc."""
 
     def __init__(self) -> None:
         self.peak = 0
@@ -63,10 +65,11 @@ class PeakMemory:
             pids += [int(p) for p in children.split()]
         except OSError:
             pass
+        # proportional set size: pages a forked worker shares with its parent count once
         for pid in pids:
             try:
-                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                    if line.startswith("VmRSS:"):
+                for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                    if line.startswith("Pss:"):
                         total += int(line.split()[1]) * 1024
             except OSError:
                 continue

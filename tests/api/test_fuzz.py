@@ -49,6 +49,7 @@ from cellfoundry.api.app import create_app
 from cellfoundry.bank.demo import load_demo
 from cellfoundry.bank.models import StrainRecord
 from cellfoundry.bank.services import Bank
+from cellfoundry.jobs import JobService
 
 #: Generated requests per operation and generation mode (positive, negative).
 MAX_EXAMPLES = int(os.environ.get("CELLFOUNDRY_FUZZ_EXAMPLES", "25"))
@@ -150,6 +151,8 @@ class Stored:
     organisations: tuple[str, ...]
     requests: tuple[int, ...]
     releases: tuple[int, ...]
+    models: tuple[int, ...]
+    jobs: tuple[str, ...]
 
     @classmethod
     def read(cls, bank: Bank) -> Stored:
@@ -161,6 +164,16 @@ class Stored:
             sequence = bank.get_sequence("plasmid", name).sequence
             fragments += [sequence[100:400], sequence[-50:] + sequence[:250]]
         users = bank.list_users()
+        models = tuple(m.id for m in bank.list_models())
+        jobs: tuple[str, ...] = ()
+        if models:
+            service = JobService(bank)
+            try:
+                job = service.submit("fba", {"model_id": models[0]})
+                service.wait(job, timeout=120)
+                jobs = (job,)
+            finally:
+                service.close()
         return cls(
             strains=tuple(r.accession for r in strains),
             numbers=tuple(n for r in strains for n in (r.accession, *r.other_accessions)),
@@ -173,6 +186,8 @@ class Stored:
             organisations=tuple(sorted({u.organisation for u in users if u.organisation})),
             requests=tuple(r.id for r in bank.list_requests()),
             releases=tuple(g.id for g in bank.list_grants()),
+            models=models,
+            jobs=jobs,
         )
 
     def for_path(self, path: str, parameter: str) -> tuple[str | int, ...] | None:
@@ -193,6 +208,10 @@ class Stored:
             return self.plasmids
         if parameter == "name" and path.startswith("/api/parts/"):
             return self.parts
+        if parameter == "model_id":
+            return self.models
+        if parameter == "job_id":
+            return self.jobs
         return None
 
     def body_fields(self, label: str) -> dict[str, st.SearchStrategy[Any]]:

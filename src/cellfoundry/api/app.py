@@ -13,13 +13,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from cellfoundry import __version__
+from cellfoundry.api.deps import check_text
 from cellfoundry.api.errors import install_error_handlers
 from cellfoundry.api.routes import api_router
+from cellfoundry.api.routes import models as model_routes
 from cellfoundry.bank.services import Bank
+from cellfoundry.jobs import JobService
 from cellfoundry.web.routes import router as web_router
 from cellfoundry.web.sharing import router as sharing_pages
 
@@ -48,14 +51,16 @@ def create_app(db_url: str | None = None, *, bank: Bank | None = None) -> FastAP
     Returns
     -------
     FastAPI
-        The application; the bank is ``app.state.bank``.
+        The application; the bank is ``app.state.bank``, the job service ``app.state.jobs``.
     """
     owned = bank is None
     the_bank = Bank.open(db_url) if bank is None else bank
+    jobs = JobService(the_bank)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        jobs.close()
         if owned:
             the_bank.close()
 
@@ -80,11 +85,18 @@ def create_app(db_url: str | None = None, *, bank: Bank | None = None) -> FastAP
                 "description": "Who am I, the inbox, releases of restricted entries, "
                 "visibility, the audit trail and viability statements.",
             },
+            {
+                "name": "models",
+                "description": "Genome-scale metabolic models, the strains they belong to, "
+                "and analysis jobs (FBA, FVA, deletion screens) with progress and cancel.",
+            },
         ],
     )
     app.state.bank = the_bank
+    app.state.jobs = jobs
     install_error_handlers(app)
     app.include_router(api_router, prefix="/api")
+    app.include_router(model_routes.router, prefix="/api", dependencies=[Depends(check_text)])
     app.include_router(web_router)
     app.include_router(sharing_pages)
     _mount_swagger_ui(app)

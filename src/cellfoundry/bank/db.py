@@ -563,3 +563,94 @@ class WebSession(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class MetabolicModel(Base):
+    """A genome-scale metabolic model as uploaded (migration 0009): the file and its summary.
+
+    The file itself is kept (``content``), so the model is compiled again from exactly what
+    was uploaded; the counts and the objective are read when it is stored. Visibility has the
+    strains' meaning (:mod:`cellfoundry.bank.policy`).
+    """
+
+    __tablename__ = "metabolic_models"
+    __table_args__ = (
+        CheckConstraint(
+            "visibility IN ('private', 'group', 'public')", name="ck_metabolic_models_visibility"
+        ),
+        CheckConstraint(
+            "format IN ('sbml', 'json', 'mat', 'yml')", name="ck_metabolic_models_format"
+        ),
+        Index("ix_metabolic_models_owner_id", "owner_id"),
+        Index("ix_metabolic_models_sha256", "sha256"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    filename: Mapped[str] = mapped_column(String(255))
+    format: Mapped[str] = mapped_column(String(8))
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    reactions: Mapped[int] = mapped_column(Integer)
+    metabolites: Mapped[int] = mapped_column(Integer)
+    genes: Mapped[int] = mapped_column(Integer)
+    objective: Mapped[str] = mapped_column(Text, default="")
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id"), nullable=True
+    )
+    visibility: Mapped[str] = mapped_column(String(8), default="public", server_default="public")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class StrainModel(Base):
+    """The genome-scale model of a strain (a chassis links to at most one)."""
+
+    __tablename__ = "strain_models"
+    strain_id: Mapped[int] = mapped_column(
+        ForeignKey("strains.id", ondelete="CASCADE"), primary_key=True
+    )
+    model_id: Mapped[int] = mapped_column(
+        ForeignKey("metabolic_models.id", ondelete="CASCADE"), index=True
+    )
+    linked_by: Mapped[str] = mapped_column(String(128))
+    linked_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Job(Base):
+    """A long computation (a flux analysis, a deletion screen) and its result.
+
+    ``params`` and ``result`` are JSON text (a genome-wide screen's result is large);
+    ``runner`` names the process running it (``host:pid``) and ``heartbeat_at`` says when
+    that process last showed it was alive, so a job whose process died is found on restart.
+    """
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('queued', 'running', 'done', 'failed', 'cancelled')",
+            name="ck_jobs_status",
+        ),
+        Index("ix_jobs_owner_created", "owner_id", "created_at"),
+        Index("ix_jobs_status", "status"),
+        Index("ix_jobs_model_id", "model_id"),
+    )
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    params: Mapped[str] = mapped_column(Text, default="{}")
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    progress_done: Mapped[int] = mapped_column(Integer, default=0)
+    progress_total: Mapped[int] = mapped_column(Integer, default=0)
+    result: Mapped[str | None] = mapped_column(Text, nullable=True, deferred=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    model_id: Mapped[int | None] = mapped_column(
+        ForeignKey("metabolic_models.id", ondelete="SET NULL"), nullable=True
+    )
+    owner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    runner: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -12,6 +12,8 @@
   relative strengths measured by J. C. Anderson (iGEM Registry, "Promoters/Catalog/
   Anderson"), and the RBS BBa_B0034; and the parts annotated on MoClo level-0 plasmids.
 * Freezer boxes with samples, a viability test, and public, safe and patent deposits.
+* The E. coli core metabolic model (e_coli_core, shipped as ``bank/demo/e_coli_core.json``),
+  linked to MG1655 (CF-00001) as its genome-scale model.
 """
 
 from __future__ import annotations
@@ -27,6 +29,10 @@ from cellfoundry.core.progress import NullProgress, Progress
 from cellfoundry.core.sequence import SequenceRecord
 
 ECOLI = "Escherichia coli K-12 MG1655"
+#: The demo metabolic model: e_coli_core as COBRA JSON (see ``bank/demo/README.md``).
+DEMO_MODEL = Path(__file__).with_name("demo") / "e_coli_core.json"
+#: The strain the demo model belongs to.
+DEMO_MODEL_STRAIN = "CF-00001"
 _K12 = {
     "organism_type": "bacterium",
     "risk_group": 1,
@@ -219,10 +225,11 @@ def load_demo(
         pass
     else:
         _accounts(bank, actor)  # a demo database from before accounts existed gets them
+        _models(bank, actor)  # and one from before models existed gets the demo model
         return f"demo collection already loaded: {_describe(bank)}"
     genbank_dir = shared_data / "sbol-test-suite" / "GenBank"
     files = sorted(p for p in genbank_dir.glob("*.gb*") if p.is_file())
-    steps = len(files) + 6
+    steps = len(files) + 7
     done = 0
 
     def step() -> None:
@@ -281,6 +288,8 @@ def load_demo(
     _deposits(bank, actor)
     _sharing(bank)
     step()
+    _models(bank, actor)
+    step()
     return f"demo collection loaded: {_describe(bank)}"
 
 
@@ -289,6 +298,23 @@ def _describe(bank: Bank) -> str:
     return (
         f"{c.strains} strains, {c.plasmids} plasmids, {c.parts} parts, {c.genomes} genome, "
         f"{c.samples} samples, {c.deposits} deposits"
+    )
+
+
+def _models(bank: Bank, actor: str) -> None:
+    """Store e_coli_core and link it to MG1655, unless the bank has it already."""
+    if any(m.filename == DEMO_MODEL.name for m in bank.list_models()):
+        return
+    try:
+        bank.get_strain(DEMO_MODEL_STRAIN)
+        strain: str | None = DEMO_MODEL_STRAIN
+    except NotFoundError:
+        strain = None
+    bank.add_model(
+        DEMO_MODEL,
+        name="E. coli core metabolism (e_coli_core)",
+        strain=strain,
+        actor=actor,
     )
 
 

@@ -22,6 +22,7 @@ from alembic import command
 from sqlalchemy import create_engine, event
 
 from cellfoundry.bank._accounts import AccountsMixin
+from cellfoundry.bank._models import ModelsMixin
 from cellfoundry.bank._requests import RequestsMixin
 from cellfoundry.bank._rows import (
     SequenceKind,
@@ -47,7 +48,15 @@ from cellfoundry.core.progress import Progress
 __all__ = ["Bank", "SequenceKind", "check_strain", "default_url", "read_and_import"]
 
 
-class Bank(StrainsMixin, SequencesMixin, StockMixin, AccountsMixin, RequestsMixin, SharingMixin):
+class Bank(
+    StrainsMixin,
+    SequencesMixin,
+    StockMixin,
+    AccountsMixin,
+    RequestsMixin,
+    SharingMixin,
+    ModelsMixin,
+):
     """The strain, plasmid and parts collection, on SQLite or PostgreSQL.
 
     Parameters

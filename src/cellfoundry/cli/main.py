@@ -1,6 +1,7 @@
 """The ``cellfoundry`` command.
 
 ``cellfoundry [--db URL] bank init|import|export|search|show|lineage|move|deposit``,
+``cellfoundry model load|list|fba|fva|delete|envelope|check`` (:mod:`cellfoundry.cli.model`),
 ``cellfoundry demo`` and ``cellfoundry serve``. Every command that lists or shows
 records takes ``--json``. The database is ``--db URL``, else
 ``CELLFOUNDRY_DATABASE_URL``, else ``./cellfoundry.db`` (SQLite).
@@ -27,11 +28,13 @@ from rich.tree import Tree
 from cellfoundry.bank import formats
 from cellfoundry.bank.search import StrainQuery
 from cellfoundry.bank.services import Bank, read_and_import
+from cellfoundry.cli.model import model_app
 from cellfoundry.core.errors import CellfoundryError
 
 app = typer.Typer(help="cellfoundry: the open platform for synthetic-biology manufacturing.")
 bank_app = typer.Typer(help="The strain, plasmid and parts bank.")
 app.add_typer(bank_app, name="bank")
+app.add_typer(model_app, name="model")
 
 console = Console()
 err_console = Console(stderr=True)

@@ -327,6 +327,34 @@ class GlpkLP:
         return np.fromiter((get(lp, j) for j in range(1, self.n_cols + 1)), float, self.n_cols)
 
 
+_HIGHS_GREETED = False
+
+
+def _quiet_highs(highspy: Any) -> Any:
+    """Return a new ``Highs`` object, without HiGHS's banner on the process's stdout.
+
+    The first ``Highs`` of a process prints it before any option can be set, so that one is
+    made with file descriptor 1 pointed at /dev/null.
+    """
+    global _HIGHS_GREETED
+    if _HIGHS_GREETED:
+        return highspy.Highs()
+    import os
+    import sys
+
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 1)
+            h = highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    _HIGHS_GREETED = True
+    return h
+
+
 class HighsLP:
     """A HiGHS problem (highspy) edited in place; HiGHS keeps its basis between runs."""
 
@@ -343,7 +371,7 @@ class HighsLP:
         import highspy
 
         self._hs = highspy
-        h = highspy.Highs()  # type: ignore[no-untyped-call]
+        h = _quiet_highs(highspy)
         h.setOptionValue("output_flag", False)
         h.setOptionValue("primal_feasibility_tolerance", tolerance)
         h.setOptionValue("dual_feasibility_tolerance", tolerance)

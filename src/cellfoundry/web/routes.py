@@ -287,6 +287,7 @@ def strain(request: Request, accession: str, bank: BankDep) -> HTMLResponse:
             "maps": maps,
             "history": bank.history(accession),
             "value_groups": VALUE_GROUPS,
+            "strain_model": bank.strain_model(accession),
             **_access_context(bank, accession, view.owner),
         },
         section="strains",
@@ -573,3 +574,9 @@ VOCABULARIES: Final[dict[str, tuple[str, ...]]] = {
     "role": tuple(PART_ROLES),
     "kind": ("strain", "plasmid", "part", "genome", "sample", "box", "accession"),
 }
+
+
+# the pages of genome-scale models and their analysis jobs (issue 4) are served with these
+from cellfoundry.web.models import router as _models_router  # noqa: E402
+
+router.include_router(_models_router)
