@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import math
 import random
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -64,15 +63,15 @@ def close(a: float, b: float, tol: float = TOL) -> bool:
 
 
 @pytest.fixture(scope="module")
-def core() -> Iterator[tuple[Any, ModelSpec]]:
+def core() -> tuple[Any, ModelSpec]:
     model = cobra.io.load_model("textbook")
-    yield model, load_model(model)
+    return model, load_model(model)
 
 
 @pytest.fixture(scope="module")
-def ijo() -> Iterator[tuple[Any, ModelSpec]]:
+def ijo() -> tuple[Any, ModelSpec]:
     model = cobra.io.load_model("iJO1366")
-    yield model, load_model(model)
+    return model, load_model(model)
 
 
 def highs_fva(model: Any, reactions: list[str], fraction: float) -> pd.DataFrame:
@@ -261,7 +260,9 @@ def test_ijo1366_fba_and_fva_sample_match_cobra(ijo: tuple[Any, ModelSpec]) -> N
     model, spec = ijo
     assert close(fba(spec).objective_value, model.slim_optimize())
     rng = random.Random(1366)
-    reactions = sorted(set(rng.sample([r.id for r in model.reactions], 250)) | {"OPHHX3", "EX_ac_e"})
+    reactions = sorted(
+        set(rng.sample([r.id for r in model.reactions], 250)) | {"OPHHX3", "EX_ac_e"}
+    )
     for fraction in (1.0, 0.9):
         ref = cobra_fva(model, reaction_list=reactions, fraction_of_optimum=fraction, processes=1)
         ours = fva(spec, reaction_list=reactions, fraction_of_optimum=fraction, processes=2)

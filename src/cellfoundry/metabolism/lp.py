@@ -487,7 +487,7 @@ class HighsLP:
 
     def restore_basis(self, basis: object) -> None:
         """See :meth:`LP.restore_basis`."""
-        self._h.setBasis(basis)  # type: ignore[call-overload]
+        self._h.setBasis(basis)
 
     def _sol(self) -> object:
         if self._solution is None:
