@@ -243,7 +243,20 @@ def _fva_chunk(
     mins = dict.fromkeys(indices, nan)
     maxs = dict.fromkeys(indices, nan)
     status, _ = lp.solve()
-    if status != "optimal":  # the fraction constraint at the optimum: retry from scratch once
+    if status == "infeasible":
+        # the objective row held at exactly the optimum (fraction 1.0) can be lost within the
+        # tolerances from one basis; a fresh basis finds it again
+        status, _ = lp.solve(fresh=True)
+    if status == "infeasible" and fraction_row_slack(bound) > 0:
+        # still lost: hold the optimum to within the solver's own feasibility tolerance
+        row = lp.n_rows - 1
+        slack = fraction_row_slack(bound)
+        if spec.maximize:
+            lp.set_row_bounds(row, bound - slack, math.inf)
+        else:
+            lp.set_row_bounds(row, -math.inf, bound + slack)
+        status, _ = lp.solve(fresh=True)
+    if status != "optimal":
         raise_for_status(spec, status)
     # extremes a solution already reaches: a flux at its bound is that bound's extreme
     for j in indices:
@@ -271,6 +284,11 @@ def _fva_chunk(
                 raise_for_status(spec, status, f"flux of {spec.reactions[j]}")
             found[j] = value
     return [mins[j] for j in indices], [maxs[j] for j in indices]
+
+
+def fraction_row_slack(bound: float) -> float:
+    """Return GLPK's primal feasibility tolerance (1e-7), scaled to the objective bound."""
+    return 1e-7 * max(1.0, abs(bound))
 
 
 def flux_variability_analysis(

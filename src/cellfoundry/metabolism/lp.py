@@ -373,6 +373,9 @@ class HighsLP:
         self._hs = highspy
         h = _quiet_highs(highspy)
         h.setOptionValue("output_flag", False)
+        # one thread: HiGHS starts its scheduler once per process, and a later Highs asking
+        # for another thread count (optlang's, in the same notebook) would abort
+        h.setOptionValue("threads", 1)
         h.setOptionValue("primal_feasibility_tolerance", tolerance)
         h.setOptionValue("dual_feasibility_tolerance", tolerance)
         h.setOptionValue("presolve", "off")
