@@ -15,7 +15,7 @@ pairs one by one, with COBRApy's time for the whole table extrapolated from thos
 Each cellfoundry figure is the median of ``--repeat`` runs; COBRApy's runs once (its runs are
 long and their spread is small beside the ratios). Peak memory: the largest proportional set
 size (PSS: shared pages split between the processes sharing them) of this process and its
-worker processes during the analysis, sampled every 20 ms from /proc; it includes the loaded
+worker processes during the analysis, sampled every 250 ms from /proc; it includes the loaded
 model and libraries (COBRApy's model objects, our compiled spec).
 """
 
@@ -78,7 +78,9 @@ class PeakMemory:
     def _run(self) -> None:
         while not self._stop.is_set():
             self.peak = max(self.peak, self._rss())
-            time.sleep(0.02)
+            # reading smaps_rollup walks the page tables of each process: sampled often, it
+            # would take a good part of a core from the analysis being measured
+            time.sleep(0.25)
 
     def __enter__(self) -> PeakMemory:
         self.peak = self._rss()

@@ -227,9 +227,12 @@ def _fva_chunk(
     solver: SolverName,
     indices: Sequence[int],
     bound: float,
+    start: object | None = None,
 ) -> tuple[list[float], list[float]]:
     """Minimum and maximum flux of each reaction in ``indices`` with the objective at ``bound``."""
     lp = base_lp(spec, solver)
+    if start is not None:  # the parent's optimal basis: the first solve needs no pivots
+        lp.restore_basis(start)
     cols, vals = objective_terms(spec.objective)
     lp.add_row(
         cols,
@@ -315,7 +318,11 @@ def flux_variability_analysis(
         indices = list(range(spec.n_reactions))
     else:
         indices = [spec.reaction_index(str(r)) for r in reaction_list]
-    optimum = slim_optimize(spec, solver)
+    first = base_lp(spec, solver)
+    status, optimum = first.solve()
+    raise_for_status(spec, status)
+    start = first.save_basis() if solver == "glpk" else None
+    del first
     bound = fraction_of_optimum * optimum
     # fully coupled reactions (v[j] = λ·v[r]) have λ-scaled ranges: solve representatives only
     rep, ratio = spec.coupling
@@ -328,7 +335,7 @@ def flux_variability_analysis(
     parts = [indices[k::n_chunks] for k in range(n_chunks)]
     results = run_chunks(
         _fva_chunk,
-        [(spec, solver, part, bound) for part in parts],
+        [(spec, solver, part, bound, start) for part in parts],
         processes=processes,
         executor=executor,
         progress=progress,
