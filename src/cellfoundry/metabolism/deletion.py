@@ -16,7 +16,7 @@ the basis of the mutant before it.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor
 from typing import Any
 
@@ -28,8 +28,8 @@ from numpy.typing import NDArray
 from cellfoundry.core.errors import ValidationError
 from cellfoundry.core.progress import Progress
 from cellfoundry.metabolism._parallel import run_chunks
-from cellfoundry.metabolism.flux import base_lp, raise_for_status
-from cellfoundry.metabolism.lp import SolverName
+from cellfoundry.metabolism.flux import raise_for_status, solved_lp
+from cellfoundry.metabolism.lp import LP, GlpkLP, SolverName
 from cellfoundry.metabolism.model import ModelSource, ModelSpec, load_model
 
 __all__ = [
@@ -61,25 +61,24 @@ def _ids(spec: ModelSpec, items: Iterable[Any] | None, kind: str) -> list[int]:
     return out
 
 
-def _wild_type(
-    spec: ModelSpec, solver: SolverName
-) -> tuple[float, NDArray[np.float64], object | None]:
-    """Return the wild type's optimum, flux distribution and (GLPK) optimal basis."""
-    lp = base_lp(spec, solver)
-    status, value = lp.solve()
+def _wild_type(spec: ModelSpec, solver: SolverName) -> tuple[float, NDArray[np.float64]]:
+    """Return the wild type's optimum and flux distribution (a named error if it has none)."""
+    lp, status, value = solved_lp(spec, solver)
     raise_for_status(spec, status)
-    return value, lp.values(), lp.save_basis() if solver == "glpk" else None
+    return value, lp.values()
 
 
-def _start(spec: ModelSpec, solver: SolverName, basis: object | None) -> tuple[Any, float]:
-    """Return a worker's problem at the wild type's optimum (from the parent's basis)."""
-    lp = base_lp(spec, solver)
-    if basis is not None:
-        lp.restore_basis(basis)
-        _, wt = lp.solve(dual=True)
-    else:
-        _, wt = lp.solve()
-    return lp, wt
+def _checkpoint(lp: LP) -> Callable[[], None]:
+    """Return a function that puts ``lp`` back in its present basis (and, for GLPK, bounds).
+
+    GLPK copies a whole saved problem in C faster than 4,400 basis statuses can be restored
+    through SWIG; other solvers restore the basis (callers reset the bounds they change).
+    """
+    if isinstance(lp, GlpkLP):
+        saved = lp.clone()
+        return lambda: lp.load_from(saved)
+    basis = lp.save_basis()
+    return lambda: lp.restore_basis(basis)
 
 
 def _solve_knockouts(
@@ -87,15 +86,15 @@ def _solve_knockouts(
     solver: SolverName,
     knockouts: Sequence[Knockout],
     want_support: bool,
-    start: object | None = None,
 ) -> list[tuple[float, str, NDArray[np.int64] | None]]:
     """Solve each knock-out set from the wild type's optimal basis.
 
     Every mutant that keeps the wild type's growth gives another optimal wild-type flux
     distribution; a later knock-out that none of them uses is known without an LP.
     """
-    lp, wt = _start(spec, solver, start)
-    basis = lp.save_basis()
+    # at the wild type's optimum already (inherited from the parent when forked)
+    lp, _, wt = solved_lp(spec, solver)
+    reset = _checkpoint(lp)
     optima = [np.abs(lp.values()) > ZERO]
     lb = spec.lb
     ub = spec.ub
@@ -106,7 +105,7 @@ def _solve_knockouts(
         if spared is not None:
             out.append((wt, "optimal", np.flatnonzero(spared) if want_support else None))
             continue
-        lp.restore_basis(basis)
+        reset()
         for j in ko:
             lp.set_col_bounds(j, 0.0, 0.0)
         # from the wild type's optimal basis, still dual feasible after the bound change: the
@@ -157,8 +156,8 @@ def _single(
     executor: Executor | None,
     progress: Progress | None,
     want_support: bool = False,
-) -> tuple[pd.DataFrame, float, object | None, list[NDArray[np.int64] | None]]:
-    wt, v0, start = _wild_type(spec, solver)
+) -> tuple[pd.DataFrame, float, list[NDArray[np.int64] | None]]:
+    wt, v0 = _wild_type(spec, solver)
     wt_support = np.flatnonzero(np.abs(v0) > ZERO)
     flux = np.abs(v0) > ZERO
     growth = [wt] * len(knockouts)
@@ -173,7 +172,7 @@ def _single(
     parts = _chunked(todo, _n_chunks(processes, executor, len(todo)))
     results = run_chunks(
         _solve_knockouts,
-        [(spec, solver, part, want_support, start) for part in parts],
+        [(spec, solver, part, want_support) for part in parts],
         processes=processes,
         executor=executor,
         progress=progress,
@@ -186,7 +185,7 @@ def _single(
                 status[k] = st
                 supports[k] = support
     frame = _frame([{label} for label in labels], growth, status)
-    return frame, wt, start, supports
+    return frame, wt, supports
 
 
 def single_reaction_deletion(
@@ -281,7 +280,7 @@ def _essential(
     spec: ModelSpec, frame: pd.DataFrame, threshold: float | None, solver: SolverName
 ) -> set[str]:
     if threshold is None:
-        wt, _, _ = _wild_type(spec, solver)
+        wt, _ = _wild_type(spec, solver)
         threshold = wt * _ESSENTIAL
     growth = frame["growth"].to_numpy()
     dead = np.isnan(growth) | (growth < threshold)
@@ -371,7 +370,6 @@ def _solve_pairs(
     spec: ModelSpec,
     solver: SolverName,
     tasks: Sequence[tuple[Knockout, float, NDArray[np.int64], Sequence[Knockout]]],
-    start: object | None = None,
 ) -> tuple[list[list[tuple[float, str]]], int]:
     """Solve the first knock-out of each task combined with each of its extras.
 
@@ -379,8 +377,8 @@ def _solve_pairs(
     Any pair mutant that keeps the first mutant's growth yields another optimal distribution
     of the first mutant; later extras that one of them does not use need no LP.
     """
-    lp, _ = _start(spec, solver, start)
-    wild_type = lp.save_basis()
+    lp, _, _ = solved_lp(spec, solver)
+    wild_type = _checkpoint(lp)
     lb = spec.lb
     ub = spec.ub
     n = spec.n_reactions
@@ -392,19 +390,21 @@ def _solve_pairs(
         mask = np.zeros(n, dtype=bool)
         mask[support] = True
         optima = [mask]
-        basis: object | None = None
+        mutant: Callable[[], None] | None = None
         row: list[tuple[float, str]] = []
         for extra in extras:
             idx = list(extra)
             if any(not m[idx].any() for m in optima):
                 row.append((growth, "optimal"))
                 continue
-            if basis is None:
-                lp.restore_basis(wild_type)
+            if mutant is None:
+                wild_type()
+                for j in first:
+                    lp.set_col_bounds(j, 0.0, 0.0)
                 lp.solve(dual=True)
-                basis = lp.save_basis()
+                mutant = _checkpoint(lp)
             else:
-                lp.restore_basis(basis)
+                mutant()
             for j in extra:
                 lp.set_col_bounds(j, 0.0, 0.0)
             status, value = lp.solve(dual=True)
@@ -441,7 +441,7 @@ def _double(
     names = spec.genes if kind == "gene" else spec.reactions
 
     # 1. singles, with their optimal flux distributions' supports
-    singles, wt, start, supports = _single(
+    singles, wt, supports = _single(
         spec,
         [ko_of[x] for x in items],
         [names[x] for x in items],
@@ -542,7 +542,7 @@ def _double(
     parts = _balanced(tasks, _n_chunks(processes, executor, len(tasks)) * 2)
     results = run_chunks(
         _solve_pairs,
-        [(spec, solver, [tasks[t] for t in part], start) for part in parts],
+        [(spec, solver, [tasks[t] for t in part]) for part in parts],
         processes=processes,
         executor=executor,
         progress=progress,

@@ -16,6 +16,8 @@ is the bound: exact, not an approximation).
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -27,7 +29,7 @@ import scipy.sparse as sp
 from cellfoundry.core.errors import ValidationError
 from cellfoundry.core.progress import Progress
 from cellfoundry.metabolism._parallel import run_chunks
-from cellfoundry.metabolism.lp import LP, SolverName, make_lp, objective_terms
+from cellfoundry.metabolism.lp import LP, GlpkLP, SolverName, Status, make_lp, objective_terms
 from cellfoundry.metabolism.model import ModelSource, ModelSpec, load_model
 
 __all__ = [
@@ -77,6 +79,44 @@ def base_lp(spec: ModelSpec, solver: SolverName) -> LP:
     cols, vals = objective_terms(spec.objective)
     lp.set_objective(cols, vals, spec.maximize)
     return lp
+
+
+# This process's solved wild-type problems, by model digest, most recent last. A cobra.Model
+# keeps its solver between analyses; a compiled model keeps its solved problem here instead, so
+# an analysis starts from the optimal basis without building or solving anything. Worker
+# processes forked from this one inherit the entries; Dask workers fill their own.
+_SOLVED: OrderedDict[str, tuple[GlpkLP, float]] = OrderedDict()
+_SOLVED_LOCK = threading.Lock()
+_SOLVED_KEEP = 4
+
+
+def solved_lp(spec: ModelSpec, solver: SolverName) -> tuple[LP, Status, float]:
+    """Return a problem of the model solved for its own objective, with the status and value.
+
+    The problem is the caller's to change. With GLPK it is a copy of this process's solved wild
+    type (same basis, so the same optimal flux distribution every time); the first call for a
+    model builds and solves it. Non-optimal wild types are not kept.
+    """
+    if solver != "glpk":
+        lp = base_lp(spec, solver)
+        status, value = lp.solve()
+        return lp, status, value
+    key = spec.digest
+    with _SOLVED_LOCK:
+        hit = _SOLVED.get(key)
+        if hit is not None:
+            _SOLVED.move_to_end(key)
+            template, value = hit
+            return template.clone(), "optimal", value
+    lp = base_lp(spec, solver)
+    status, value = lp.solve()
+    if status == "optimal":
+        assert isinstance(lp, GlpkLP)
+        with _SOLVED_LOCK:
+            _SOLVED[key] = (lp.clone(), value)
+            while len(_SOLVED) > _SOLVED_KEEP:
+                _SOLVED.popitem(last=False)
+    return lp, status, value
 
 
 def _forced(spec: ModelSpec) -> list[str]:
@@ -149,8 +189,7 @@ def fba(model: ModelSource, *, solver: SolverName = "glpk") -> Solution:
     Raises :class:`InfeasibleError` or :class:`UnboundedError`, naming what to change.
     """
     spec = load_model(model)
-    lp = base_lp(spec, solver)
-    status, value = lp.solve()
+    lp, status, value = solved_lp(spec, solver)
     raise_for_status(spec, status)
     return _solution(spec, lp, value, status)
 
@@ -160,8 +199,7 @@ optimize = fba
 
 def slim_optimize(spec: ModelSpec, solver: SolverName = "glpk") -> float:
     """Return the optimal objective value only; named errors as :func:`fba`."""
-    lp = base_lp(spec, solver)
-    status, value = lp.solve()
+    _, status, value = solved_lp(spec, solver)
     raise_for_status(spec, status)
     return value
 
@@ -227,12 +265,10 @@ def _fva_chunk(
     solver: SolverName,
     indices: Sequence[int],
     bound: float,
-    start: object | None = None,
 ) -> tuple[list[float], list[float]]:
     """Minimum and maximum flux of each reaction in ``indices`` with the objective at ``bound``."""
-    lp = base_lp(spec, solver)
-    if start is not None:  # the parent's optimal basis: the first solve needs no pivots
-        lp.restore_basis(start)
+    # at the wild type's optimum already (inherited from the parent when forked)
+    lp, _, _ = solved_lp(spec, solver)
     cols, vals = objective_terms(spec.objective)
     lp.add_row(
         cols,
@@ -318,11 +354,8 @@ def flux_variability_analysis(
         indices = list(range(spec.n_reactions))
     else:
         indices = [spec.reaction_index(str(r)) for r in reaction_list]
-    first = base_lp(spec, solver)
-    status, optimum = first.solve()
+    _, status, optimum = solved_lp(spec, solver)
     raise_for_status(spec, status)
-    start = first.save_basis() if solver == "glpk" else None
-    del first
     bound = fraction_of_optimum * optimum
     # fully coupled reactions (v[j] = λ·v[r]) have λ-scaled ranges: solve representatives only
     rep, ratio = spec.coupling
@@ -335,7 +368,7 @@ def flux_variability_analysis(
     parts = [indices[k::n_chunks] for k in range(n_chunks)]
     results = run_chunks(
         _fva_chunk,
-        [(spec, solver, part, bound, start) for part in parts],
+        [(spec, solver, part, bound) for part in parts],
         processes=processes,
         executor=executor,
         progress=progress,
