@@ -40,6 +40,7 @@ from cobra.flux_analysis import (  # noqa: E402
 
 from cellfoundry.metabolism import (  # noqa: E402
     ModelSpec,
+    _parallel,
     double_gene_deletion,
     fba,
     find_essential_genes,
@@ -189,8 +190,12 @@ def test_fva_matches_cobra_glpk_and_highs_on_e_coli_core(
     assert_fva_parity(model, ours, both, fraction)
 
 
-def test_fva_in_two_processes_equals_one(core: tuple[Any, ModelSpec]) -> None:
+def test_fva_in_two_processes_equals_one(
+    core: tuple[Any, ModelSpec], monkeypatch: pytest.MonkeyPatch
+) -> None:
     _, spec = core
+    # e_coli_core is small enough to stay in one process: make the pool run anyway
+    monkeypatch.setattr(_parallel, "SMALL_WORK", 0)
     one = fva(spec, fraction_of_optimum=0.9)
     two = fva(spec, fraction_of_optimum=0.9, processes=2)
     assert (one - two).abs().to_numpy().max() < 1e-9
@@ -219,9 +224,10 @@ def test_double_gene_deletion_matches_cobra_on_e_coli_core(core: tuple[Any, Mode
 
 
 def test_all_double_gene_deletions_of_e_coli_core_skip_most_lps(
-    core: tuple[Any, ModelSpec],
+    core: tuple[Any, ModelSpec], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     model, spec = core
+    monkeypatch.setattr(_parallel, "SMALL_WORK", 0)  # through the pool, as on a big model
     screen = double_gene_deletion(spec, as_screen=True, processes=2)
     n = len(model.genes)
     assert screen.pair_count == n * (n - 1) // 2

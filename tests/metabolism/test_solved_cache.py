@@ -16,6 +16,7 @@ import pytest
 cobra = pytest.importorskip("cobra")
 
 from cellfoundry.metabolism import (  # noqa: E402
+    _parallel,
     fba,
     load_model,
     single_gene_deletion,
@@ -67,8 +68,18 @@ def test_cache_keeps_a_few_models_only(core: Any) -> None:
     assert len(flux_module._SOLVED) == flux_module._SOLVED_KEEP
 
 
+def test_small_work_stays_in_this_process() -> None:
+    assert _parallel.useful_processes(2, 190, 95) == 1  # e_coli_core's FVA
+    assert _parallel.useful_processes(None, 190, 95) == 1
+    assert _parallel.useful_processes(2, 182, 2583) == 2  # iJO1366's single gene deletions
+    assert _parallel.useful_processes(1, 10**6, 10**4) == 1
+
+
 @pytest.mark.skipif(os.cpu_count() == 1, reason="needs a second core for a worker")
-def test_forked_workers_use_the_inherited_problem_and_agree(core: Any) -> None:
+def test_forked_workers_use_the_inherited_problem_and_agree(
+    core: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_parallel, "SMALL_WORK", 0)  # e_coli_core would stay in-process
     one = single_gene_deletion(core, processes=1)
     two = single_gene_deletion(core, processes=2)
     for a, b in zip(one["growth"], two["growth"], strict=True):

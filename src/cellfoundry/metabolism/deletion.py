@@ -27,7 +27,7 @@ from numpy.typing import NDArray
 
 from cellfoundry.core.errors import ValidationError
 from cellfoundry.core.progress import Progress
-from cellfoundry.metabolism._parallel import run_chunks
+from cellfoundry.metabolism._parallel import run_chunks, useful_processes
 from cellfoundry.metabolism.flux import raise_for_status, solved_lp
 from cellfoundry.metabolism.lp import LP, GlpkLP, SolverName
 from cellfoundry.metabolism.model import ModelSource, ModelSpec, load_model
@@ -169,6 +169,7 @@ def _single(
         if ko and flux[list(ko)].any():
             same[spec.closure(ko)].append(k)
     todo = list(same)
+    processes = useful_processes(processes, len(todo), spec.n_reactions)
     parts = _chunked(todo, _n_chunks(processes, executor, len(todo)))
     results = run_chunks(
         _solve_knockouts,
@@ -539,6 +540,8 @@ def _double(
         assert a_support is not None  # pairs with an infeasible single never get here
         tasks.append((a_ko, float(g1[a]), a_support, extras))
         task_keys.append((a, need[a]))
+    n_lps = sum(len(task[3]) for task in tasks)
+    processes = useful_processes(processes, n_lps, spec.n_reactions)
     parts = _balanced(tasks, _n_chunks(processes, executor, len(tasks)) * 2)
     results = run_chunks(
         _solve_pairs,

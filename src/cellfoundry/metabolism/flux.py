@@ -28,7 +28,7 @@ import scipy.sparse as sp
 
 from cellfoundry.core.errors import ValidationError
 from cellfoundry.core.progress import Progress
-from cellfoundry.metabolism._parallel import run_chunks
+from cellfoundry.metabolism._parallel import run_chunks, useful_processes
 from cellfoundry.metabolism.lp import LP, GlpkLP, SolverName, Status, make_lp, objective_terms
 from cellfoundry.metabolism.model import ModelSource, ModelSpec, load_model
 
@@ -361,6 +361,7 @@ def flux_variability_analysis(
     rep, ratio = spec.coupling
     wanted = indices
     indices = sorted({rep[j] for j in wanted})
+    processes = useful_processes(processes, 2 * len(indices), spec.n_reactions)
     workers = 1 if executor is None and not processes else processes
     n_chunks = chunks or max(1, (workers or 1) * (1 if executor is None else 4))
     n_chunks = min(n_chunks, max(1, len(indices)))
