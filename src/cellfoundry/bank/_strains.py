@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, cast
 
 from sqlalchemy import Table, func, or_, select, text
@@ -95,6 +95,21 @@ class StrainsMixin(BankBase):
         ConflictError
             An accession is already in the bank or repeated in the batch.
         """
+        return self._store_strains(
+            records, actor=actor, source=source, progress=progress, visibility=visibility
+        )
+
+    def _store_strains(
+        self,
+        records: Iterable[StrainRecord],
+        *,
+        actor: str,
+        source: str,
+        progress: Progress | None,
+        visibility: str,
+        then: Callable[[Session, Mapping[str, int]], None] | None = None,
+    ) -> ImportReport:
+        """Do :meth:`import_strains`; ``then(session, ids)`` runs in the same transaction."""
         require_writer(self.viewer, "add strains")
         _check_visibility(visibility, source)
         viewer = self.viewer
@@ -244,6 +259,8 @@ class StrainsMixin(BankBase):
                     for r in batch
                 ],
             )
+            if then is not None:
+                then(s, ids)
             if total >= _ANALYZE_AFTER:
                 # fresh statistics let the query planner pick the covering indexes
                 s.execute(text("ANALYZE strains" if self.dialect == "postgresql" else "ANALYZE"))

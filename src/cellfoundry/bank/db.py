@@ -617,6 +617,23 @@ class StrainModel(Base):
     linked_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class StrainDesignRow(Base):
+    """The metabolic design a planned strain was made from (migration 0010), as JSON."""
+
+    __tablename__ = "strain_designs"
+    strain_id: Mapped[int] = mapped_column(
+        ForeignKey("strains.id", ondelete="CASCADE"), primary_key=True
+    )
+    method: Mapped[str] = mapped_column(String(16))
+    product: Mapped[str] = mapped_column(String(128), index=True)
+    model_id: Mapped[int | None] = mapped_column(
+        ForeignKey("metabolic_models.id", ondelete="SET NULL"), nullable=True
+    )
+    design: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class Job(Base):
     """A long computation (a flux analysis, a deletion screen) and its result.
 
