@@ -129,3 +129,32 @@ def test_design_json_round_trip(core: tuple[Any, Any]) -> None:
     assert back.to_dict() == data
     assert back.evaluation is not None
     assert back.evaluation.growth == pytest.approx(evaluated.evaluation.growth)  # type: ignore[union-attr]
+
+
+def _evaluated(label: str, yield_min: float, growth: float, size: int) -> StrainDesign:
+    from cellfoundry.metabolism.design import DesignEvaluation
+
+    nan = math.nan
+    ev = DesignEvaluation(growth, 10.0, yield_min * 10, nan, yield_min, nan, nan, nan, nan, nan)
+    mods = tuple(GeneticModification("delete", f"{label}{k}", ("R",)) for k in range(size))
+    return StrainDesign("c", "EX_p_e", "EX_glc__D_e", "manual", mods, evaluation=ev)
+
+
+def test_rank_orders_by_guaranteed_yield_growth_then_size() -> None:
+    from cellfoundry.metabolism.design import compare, pareto, rank
+
+    a = _evaluated("a", 0.5, 0.2, 3)
+    b = _evaluated("b", 0.5, 0.2, 2)  # same yield and growth, fewer changes: before a
+    c = _evaluated("c", 0.8, 0.1, 4)  # best guaranteed yield: first
+    d = _evaluated("d", 0.5, 0.3, 5)  # same yield, faster growth: before a and b
+    dead = _evaluated("e", 1.0, 0.0, 1)  # does not grow: last, whatever its yield
+    assert [x.modifications[0].gene[0] for x in rank([a, b, c, d, dead])] == list("cdbae")
+    # a is dominated by b (same yield and growth, more changes); the rest are not
+    assert pareto([a, b, c, d]) == [False, True, True, True]
+    table = compare([c, d])
+    assert list(table["yield_min"]) == [0.8, 0.5]
+    assert list(table["modifications"]) == [4, 5]
+    unevaluated = StrainDesign("c", "p", "s", "manual", ())
+    with pytest.raises(ValidationError, match="has not been evaluated") as err:
+        rank([a, unevaluated])
+    assert err.value.record == "2"
