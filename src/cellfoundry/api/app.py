@@ -20,6 +20,7 @@ from cellfoundry import __version__
 from cellfoundry.api.deps import check_text
 from cellfoundry.api.errors import install_error_handlers
 from cellfoundry.api.routes import api_router
+from cellfoundry.api.routes import designs as design_routes
 from cellfoundry.api.routes import models as model_routes
 from cellfoundry.bank.services import Bank
 from cellfoundry.jobs import JobService
@@ -97,6 +98,7 @@ def create_app(db_url: str | None = None, *, bank: Bank | None = None) -> FastAP
     install_error_handlers(app)
     app.include_router(api_router, prefix="/api")
     app.include_router(model_routes.router, prefix="/api", dependencies=[Depends(check_text)])
+    app.include_router(design_routes.router, prefix="/api", dependencies=[Depends(check_text)])
     app.include_router(web_router)
     app.include_router(sharing_pages)
     _mount_swagger_ui(app)
