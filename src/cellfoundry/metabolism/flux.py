@@ -15,6 +15,7 @@ is the bound: exact, not an approximation).
 
 from __future__ import annotations
 
+import atexit
 import math
 import threading
 from collections import OrderedDict
@@ -88,6 +89,8 @@ def base_lp(spec: ModelSpec, solver: SolverName) -> LP:
 _SOLVED: OrderedDict[str, tuple[GlpkLP, float]] = OrderedDict()
 _SOLVED_LOCK = threading.Lock()
 _SOLVED_KEEP = 4
+# free them while swiglpk is still there to free them with
+atexit.register(_SOLVED.clear)
 
 
 def solved_lp(spec: ModelSpec, solver: SolverName) -> tuple[LP, Status, float]:

@@ -178,9 +178,14 @@ class GlpkLP:
 
     def __del__(self) -> None:
         lp = getattr(self, "_lp", None)
-        if lp is not None:
-            self._glp.glp_delete_prob(lp)
-            self._lp = None
+        if lp is None:
+            return
+        self._lp = None
+        delete = getattr(self._glp, "glp_delete_prob", None)
+        # at interpreter exit swiglpk may be torn down before the problems kept in
+        # flux.solved_lp's cache; the process's memory goes with it anyway
+        if callable(delete):
+            delete(lp)
 
     def __getstate__(self) -> None:  # pragma: no cover - guard
         raise TypeError("a GLPK problem cannot be pickled; send the ModelSpec instead")
