@@ -28,6 +28,7 @@ from rich.tree import Tree
 from cellfoundry.bank import formats
 from cellfoundry.bank.search import StrainQuery
 from cellfoundry.bank.services import Bank, read_and_import
+from cellfoundry.cli.design import design_app
 from cellfoundry.cli.model import model_app
 from cellfoundry.core.errors import CellfoundryError
 
@@ -35,6 +36,7 @@ app = typer.Typer(help="cellfoundry: the open platform for synthetic-biology man
 bank_app = typer.Typer(help="The strain, plasmid and parts bank.")
 app.add_typer(bank_app, name="bank")
 app.add_typer(model_app, name="model")
+app.add_typer(design_app, name="design")
 
 console = Console()
 err_console = Console(stderr=True)

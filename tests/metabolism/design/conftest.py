@@ -1,0 +1,32 @@
+"""Session fixtures for the pathway search: the compiled BiGG universe and iJO1366.
+
+The universe is compiled once per test session into a temporary cache folder (about 30 s on
+the CI machine kind); every later load in the session comes from memory.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import cobra.io
+import pytest
+
+from cellfoundry.metabolism import ModelSpec, load_model
+from cellfoundry.metabolism.design.universe import Universe, load_universe
+
+
+@pytest.fixture(scope="session")
+def universe_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("universe-cache")
+
+
+@pytest.fixture(scope="session")
+def universe(universe_cache: Path) -> Universe:
+    return load_universe(cache_dir=universe_cache)
+
+
+@pytest.fixture(scope="session")
+def ijo1366() -> ModelSpec:
+    logging.getLogger("cobra").setLevel(logging.ERROR)
+    return load_model(cobra.io.load_model("iJO1366"))
