@@ -8,9 +8,11 @@ Each test gets a database of its own, cloned from a migrated template.
 
 from __future__ import annotations
 
+import atexit
 import itertools
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +23,12 @@ from cellfoundry.bank.services import Bank
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 _counter = itertools.count()
+
+# one cache of compiled data (the BiGG universe, ~30 s to compile) for the whole session and
+# for the job workers and servers the tests start, which inherit the environment
+if "CELLFOUNDRY_CACHE" not in os.environ:
+    os.environ["CELLFOUNDRY_CACHE"] = tempfile.mkdtemp(prefix="cellfoundry-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["CELLFOUNDRY_CACHE"], True)
 
 
 @pytest.fixture(scope="session")

@@ -107,6 +107,17 @@ def _points(name: str, value: Any) -> int:
     return value
 
 
+def _whole(low: int, high: int) -> Checker:
+    """Return a checker for a whole number from ``low`` to ``high``."""
+
+    def check(name: str, value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise _bad(name, f"{value!r} must be a whole number from {low} to {high}")
+        return value
+
+    return check
+
+
 def _number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
@@ -401,6 +412,54 @@ def _check(spec: Any, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
     return dict(_plain(report.to_dict()))
 
 
+def _designs(designs: Any) -> list[dict[str, Any]]:
+    from cellfoundry.metabolism.design import rank
+
+    return [_plain(d.to_dict()) for d in rank(designs)]
+
+
+def _design_pathways(spec: Any, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    from cellfoundry.metabolism.design import find_pathways
+
+    pathways = find_pathways(
+        spec,
+        params["target"],
+        k=params.get("k", 5),
+        substrate=params.get("substrate", "EX_glc__D_e"),
+        max_reactions=params.get("max_reactions", 10),
+        progress=ctx.progress,
+    )
+    summaries = [
+        {
+            "rank": p.rank,
+            "target": p.target,
+            "target_name": p.target_name,
+            "product": p.product,
+            "native": p.native,
+            "reactions": [
+                {"id": r.id, "name": r.name, "equation": r.equation, "organism": r.organism}
+                for r in p.reactions
+            ],
+            "genes": [
+                {"gene": g.gene, "organism": g.organism, "reactions": list(g.reactions)}
+                for g in p.genes
+            ],
+            "max_yield": _plain(
+                {
+                    "molar": p.max_yield.molar_yield,
+                    "mass": p.max_yield.mass_yield,
+                    "carbon": p.max_yield.carbon_yield,
+                }
+            ),
+            "yield_at_90": None if p.yield_at_90 is None else _plain(p.yield_at_90.molar_yield),
+            "notes": list(p.notes),
+        }
+        for p in pathways
+    ]
+    designs = [p.to_design() for p in pathways]
+    return {"pathways": summaries, "designs": _designs(designs)}
+
+
 KINDS: dict[str, Kind] = {
     kind.name: kind
     for kind in (
@@ -435,5 +494,17 @@ KINDS: dict[str, Kind] = {
             required=("reactions",),
         ),
         Kind("check", _check, requires="cellfoundry.metabolism.checks"),
+        Kind(
+            "design_pathways",
+            _design_pathways,
+            {
+                "target": _identifier,
+                "substrate": _identifier,
+                "k": _whole(1, 20),
+                "max_reactions": _whole(1, 30),
+            },
+            requires="cellfoundry.metabolism.design.pathway",
+            required=("target",),
+        ),
     )
 }

@@ -1,7 +1,8 @@
 """Session fixtures for the pathway search: the compiled BiGG universe and iJO1366.
 
-The universe is compiled once per test session into a temporary cache folder (about 30 s on
-the CI machine kind); every later load in the session comes from memory.
+The universe is compiled once per test session into the session's cache folder
+(``$CELLFOUNDRY_CACHE``, set by tests/conftest.py; about 30 s on the CI machine kind); every
+later load comes from memory or, in job workers, from that folder.
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ def universe_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def universe(universe_cache: Path) -> Universe:
-    return load_universe(cache_dir=universe_cache)
+def universe() -> Universe:
+    # the session's $CELLFOUNDRY_CACHE (tests/conftest.py), shared with job workers
+    return load_universe()
 
 
 @pytest.fixture(scope="session")
