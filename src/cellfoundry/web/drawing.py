@@ -1,4 +1,4 @@
-"""SVG drawings for the pages: a strain's pedigree and a plasmid's map.
+"""SVG drawings for the pages: a strain's pedigree, a plasmid's map, a design's envelope.
 
 Pure functions from bank views to SVG text; every piece of data is escaped.
 Words the drawings show come from the data or through the ``*_label``
@@ -31,6 +31,7 @@ from cellfoundry.core.sequence import Feature, SequenceRecord
 __all__ = [
     "FEATURE_ALIASES",
     "FEATURE_COLOURS",
+    "design_envelope_svg",
     "feature_colour",
     "feature_key",
     "pedigree_svg",
@@ -775,4 +776,164 @@ def _linear_map(record: SequenceRecord, arcs: list[_Arc], type_label: Label, tit
     if types:
         out.extend(_legend(types, type_label, 20, body + 10, width - 40))
     out.append("</svg>")
+    return "".join(out)
+
+
+# -----------------------------------------------------------------------------------------------
+# A strain design's production envelope
+
+#: Words of the envelope plot, replaced by the page's translations.
+ENVELOPE_LABELS: Final[dict[str, str]] = {
+    "growth": "growth rate (1/h)",
+    "product": "product flux (mmol/gDW/h)",
+    "maximum": "maximum",
+    "minimum": "minimum",
+    "design": "at maximal growth",
+    "title": "Production envelope",
+}
+
+
+def _ticks(high: float, target: int = 4) -> list[float]:
+    """Return round tick values from zero up to at least ``high``.
+
+    Examples
+    --------
+    >>> _ticks(0.874)
+    [0.0, 0.25, 0.5, 0.75, 1.0]
+    >>> _ticks(0.0)
+    [0.0, 0.25, 0.5, 0.75, 1.0]
+    """
+    if not math.isfinite(high) or high <= 1e-12:
+        high = 1.0
+    raw = high / target
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw - 1e-12)
+    count = math.ceil(high / step - 1e-9)
+    return [round(i * step, 10) for i in range(count + 1)]
+
+
+def design_envelope_svg(
+    points: Sequence[tuple[float, float, float]],
+    *,
+    growth: float = math.nan,
+    product_range: tuple[float, float] = (math.nan, math.nan),
+    labels: dict[str, str] | None = None,
+    x_max: float | None = None,
+    y_max: float | None = None,
+) -> str:
+    """Plot a design's production envelope: the product's flux range against growth.
+
+    ``points`` are rows of (growth, product minimum, product maximum); the band between the
+    two curves is what the design can secrete at each growth rate. The design's operating
+    point, maximal ``growth`` with the secretion ``product_range`` it guarantees and allows,
+    is marked (``class="design-point"``). ``x_max`` and ``y_max`` let several plots share
+    their axes, so that designs compare at a glance.
+
+    Examples
+    --------
+    >>> svg = design_envelope_svg(
+    ...     [(0.0, 0.0, 10.0), (0.4, 2.0, 6.0), (0.8, 4.0, 4.0)],
+    ...     growth=0.8, product_range=(4.0, 4.0), labels={"growth": "µ"},
+    ... )
+    >>> svg.count('class="pt max"'), 'class="design-point"' in svg, ">µ</text>" in svg
+    (3, True, True)
+    """
+    text = {**ENVELOPE_LABELS, **(labels or {})}
+    pts = sorted(
+        (float(g), float(lo), float(hi))
+        for g, lo, hi in points
+        if math.isfinite(g) and math.isfinite(lo) and math.isfinite(hi)
+    )
+    width, height = 440.0, 290.0
+    left, right, top, bottom = 64.0, 16.0, 16.0, 50.0
+    pw, ph = width - left - right, height - top - bottom
+    xt = _ticks(max([p[0] for p in pts] + [x_max or 0.0, growth if math.isfinite(growth) else 0]))
+    yt = _ticks(max([p[2] for p in pts] + [y_max or 0.0]))
+    x1, y1 = xt[-1], yt[-1]
+
+    def sx(v: float) -> float:
+        return left + max(0.0, v) / x1 * pw
+
+    def sy(v: float) -> float:
+        return top + ph - max(0.0, v) / y1 * ph
+
+    title = _a(text["title"])
+    out = [
+        f'<svg class="design-envelope" xmlns="http://www.w3.org/2000/svg" '
+        f'viewBox="0 0 {_num(width)} {_num(height)}" width="{_num(width)}" '
+        f'height="{_num(height)}" role="img" aria-label="{title}" data-points="{len(pts)}">'
+        f"<title>{title}</title>",
+        f'<rect x="{_num(left)}" y="{_num(top)}" width="{_num(pw)}" height="{_num(ph)}" '
+        f'fill="#fbfcfe" stroke="#d9dee5"/>',
+    ]
+    for t in xt:
+        x = sx(t)
+        out.append(
+            f'<line x1="{_num(x)}" y1="{_num(top)}" x2="{_num(x)}" y2="{_num(top + ph)}" '
+            f'stroke="#edf0f3"/><text class="tick x" x="{_num(x)}" y="{_num(top + ph + 16)}" '
+            f'text-anchor="middle" font-size="11" fill="#5d6978">{t:g}</text>'
+        )
+    for t in yt:
+        y = sy(t)
+        out.append(
+            f'<line x1="{_num(left)}" y1="{_num(y)}" x2="{_num(left + pw)}" y2="{_num(y)}" '
+            f'stroke="#edf0f3"/><text class="tick y" x="{_num(left - 6)}" y="{_num(y + 4)}" '
+            f'text-anchor="end" font-size="11" fill="#5d6978">{t:g}</text>'
+        )
+    product_label = _fit(text["product"], 12, ph + bottom - 8)
+    out.append(
+        f'<text class="axis-label x" x="{_num(left + pw / 2)}" y="{_num(height - 10)}" '
+        f'text-anchor="middle" font-size="12" fill="#34404e">{_a(text["growth"])}</text>'
+        f'<text class="axis-label y" transform="translate(15,{_num(top + ph / 2)}) rotate(-90)" '
+        f'text-anchor="middle" font-size="12" fill="#34404e">{_a(product_label)}</text>'
+    )
+    if pts:
+        upper = " ".join(f"{_num(sx(g))},{_num(sy(hi))}" for g, _, hi in pts)
+        lower = " ".join(f"{_num(sx(g))},{_num(sy(lo))}" for g, lo, _ in reversed(pts))
+        out.append(
+            f'<polygon class="band" points="{upper} {lower}" fill="#2f6fad" fill-opacity=".14"/>'
+        )
+        for cls, k, colour, word in (
+            ("max", 2, "#2f6fad", text["maximum"]),
+            ("min", 1, "#c27c0e", text["minimum"]),
+        ):
+            line = " ".join(f"{_num(sx(p[0]))},{_num(sy(p[k]))}" for p in pts)
+            out.append(
+                f'<polyline class="curve {cls}" points="{line}" fill="none" stroke="{colour}" '
+                f'stroke-width="2"/>'
+            )
+            for p in pts:
+                out.append(
+                    f'<circle class="pt {cls}" cx="{_num(sx(p[0]))}" cy="{_num(sy(p[k]))}" '
+                    f'r="2.6" fill="#fff" stroke="{colour}" stroke-width="1.4"><title>'
+                    f"{_a(text['growth'])}: {p[0]:.4g}; {_a(word)}: {p[k]:.4g}</title></circle>"
+                )
+    low, high = product_range
+    if math.isfinite(growth) and math.isfinite(low) and math.isfinite(high):
+        x = sx(growth)
+        out.append(
+            f'<g class="design-point"><title>{_a(text["design"])}: {_a(text["growth"])} '
+            f"{growth:.4g}; {_a(text['minimum'])} {low:.4g}, {_a(text['maximum'])} {high:.4g}"
+            f'</title><line x1="{_num(x)}" y1="{_num(sy(low))}" x2="{_num(x)}" '
+            f'y2="{_num(sy(high))}" stroke="#b3261e" stroke-width="3" stroke-linecap="round"/>'
+            f'<circle cx="{_num(x)}" cy="{_num(sy(low))}" r="4.5" fill="#b3261e"/></g>'
+        )
+    words = [_fit(text[k], 11, 150) for k in ("maximum", "minimum", "design")]
+    key_w = 44 + max(_text_width(w, 11) for w in words)
+    key_x, key_y = left + pw - key_w - 8, top + 8
+    out.append(
+        f'<g class="key" font-size="11" fill="#34404e"><rect x="{_num(key_x)}" '
+        f'y="{_num(key_y)}" width="{_num(key_w)}" height="58" rx="5" fill="#fff" '
+        f'fill-opacity=".92" stroke="#d9dee5"/>'
+    )
+    for row, (colour, word) in enumerate(
+        zip(("#2f6fad", "#c27c0e", "#b3261e"), words, strict=True)
+    ):
+        y = key_y + 14 + row * 16
+        out.append(
+            f'<line x1="{_num(key_x + 8)}" y1="{_num(y)}" x2="{_num(key_x + 26)}" '
+            f'y2="{_num(y)}" stroke="{colour}" stroke-width="{3 if row == 2 else 2}"/>'
+            f'<text x="{_num(key_x + 32)}" y="{_num(y + 4)}">{_a(word)}</text>'
+        )
+    out.append("</g></svg>")
     return "".join(out)

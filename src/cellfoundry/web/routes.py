@@ -288,10 +288,37 @@ def strain(request: Request, accession: str, bank: BankDep) -> HTMLResponse:
             "history": bank.history(accession),
             "value_groups": VALUE_GROUPS,
             "strain_model": bank.strain_model(accession),
+            "design": _design_summary(bank.strain_design(accession)),
             **_access_context(bank, accession, view.owner),
         },
         section="strains",
     )
+
+
+def _design_summary(saved: Any) -> dict[str, Any] | None:
+    """Return what a planned strain's page shows of the design it was saved from."""
+    if saved is None:
+        return None
+    design = saved.design if isinstance(saved.design, Mapping) else {}
+    evaluation = design.get("evaluation") or {}
+
+    def number(name: str) -> float:
+        value = evaluation.get(name)
+        return float(value) if isinstance(value, int | float) else math.nan
+
+    return {
+        "method": saved.method,
+        "product": saved.product,
+        "substrate": str(design.get("substrate") or ""),
+        "chassis": str(design.get("chassis") or ""),
+        "label": str(design.get("label") or ""),
+        "modifications": len(design.get("modifications") or ()),
+        "growth": number("growth"),
+        "yield_min": number("yield_min"),
+        "max_yield": number("max_yield"),
+        "coupled": bool(evaluation.get("growth_coupled")),
+        "created_by": saved.created_by,
+    }
 
 
 def _access_context(bank: Bank, accession: str, owner: str | None) -> dict[str, Any]:
@@ -576,7 +603,10 @@ VOCABULARIES: Final[dict[str, tuple[str, ...]]] = {
 }
 
 
-# the pages of genome-scale models and their analysis jobs (issue 4) are served with these
+# the pages of genome-scale models and their analysis jobs (issue 4) are served with these,
+# and those of strain design (issue 5)
+from cellfoundry.web.designs import router as _designs_router  # noqa: E402
 from cellfoundry.web.models import router as _models_router  # noqa: E402
 
 router.include_router(_models_router)
+router.include_router(_designs_router)
