@@ -5,6 +5,9 @@
 - :mod:`~cellfoundry.metabolism.design.rank`: best first, the Pareto front, side by side.
 - :mod:`~cellfoundry.metabolism.design.universe`: the BiGG universe of reactions (CarveMe's).
 - :mod:`~cellfoundry.metabolism.design.pathway`: heterologous pathways to a target compound.
+- :mod:`~cellfoundry.metabolism.design.knockouts`: growth-coupled knock-outs (OptKnock with
+  HiGHS; minimal cut sets through StrainDesign).
+- :mod:`~cellfoundry.metabolism.design.fseof`: over- and under-expression targets (FSEOF).
 """
 
 from cellfoundry.metabolism.design._types import (
@@ -15,6 +18,14 @@ from cellfoundry.metabolism.design._types import (
     StrainDesign,
 )
 from cellfoundry.metabolism.design.evaluate import evaluate, evaluate_design, knocked_spec
+from cellfoundry.metabolism.design.fseof import FseofResult, FseofTarget, fseof
+from cellfoundry.metabolism.design.knockouts import (
+    KnockoutSearch,
+    growth_coupled_designs,
+    knockout_candidates,
+    minimal_cut_sets,
+    optknock,
+)
 from cellfoundry.metabolism.design.pathway import (
     InsertedGene,
     Pathway,
@@ -29,8 +40,11 @@ __all__ = [
     "DESIGN_METHODS",
     "MODIFICATION_KINDS",
     "DesignEvaluation",
+    "FseofResult",
+    "FseofTarget",
     "GeneticModification",
     "InsertedGene",
+    "KnockoutSearch",
     "Pathway",
     "PathwayReaction",
     "StrainDesign",
@@ -40,8 +54,13 @@ __all__ = [
     "evaluate_design",
     "extend_chassis",
     "find_pathways",
+    "fseof",
+    "growth_coupled_designs",
     "knocked_spec",
+    "knockout_candidates",
     "load_universe",
+    "minimal_cut_sets",
+    "optknock",
     "pareto",
     "rank",
     "resolve_target",
