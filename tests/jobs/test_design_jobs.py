@@ -62,3 +62,38 @@ def test_a_pathway_job_needs_a_target(jobs: JobService, core: int) -> None:
     assert err.value.field == "target"
     with pytest.raises(ValidationError, match="from 1 to 20"):
         jobs.submit("design_pathways", {"model_id": core, "target": "acetone", "k": 0})
+
+
+def test_knockout_job_finds_the_anaerobic_succinate_design(jobs: JobService, core: int) -> None:
+    # anaerobic e_coli_core: removing the acetate, lactate and ethanol routes couples
+    # succinate to growth (the Sánchez et al. 2005 family, Metab Eng 7:229)
+    medium = {"EX_glc__D_e": 10.0, "EX_nh4_e": 1000.0, "EX_pi_e": 1000.0, "EX_h2o_e": 1000.0}
+    medium |= {"EX_h_e": 1000.0, "EX_co2_e": 1000.0}
+    params = {"model_id": core, "product": "EX_succ_e", "max_knockouts": 2, "k": 2}
+    view = jobs.wait(
+        jobs.submit("design_knockouts", {**params, "medium": medium, "time_limit": 30}),
+        timeout=300,
+    )
+    assert view.status == "done", view.error
+    designs = view.result["designs"]  # type: ignore[index]
+    assert designs
+    best = designs[0]
+    assert best["method"] == "optknock"
+    assert best["evaluation"]["growth_coupled"] is True
+    assert best["evaluation"]["yield_min"] > 0.5
+    assert {m["kind"] for m in best["modifications"]} == {"delete"}
+    assert view.result["search"]["candidates"] > 0  # type: ignore[index]
+
+
+def test_overexpression_job_lists_rising_reactions(jobs: JobService, core: int) -> None:
+    params = {"model_id": core, "product": "EX_succ_e", "steps": 5}
+    view = jobs.wait(jobs.submit("design_overexpress", params), timeout=300)
+    assert view.status == "done", view.error
+    result = view.result
+    assert result is not None
+    rising = {t["reaction"] for t in result["targets"] if t["kind"] == "overexpress"}
+    # forcing succinate out of aerobic glucose raises the reductive branch: PEP carboxylase
+    # and fumarate reductase (Choi et al. 2010, Appl Environ Microbiol 76:3097, FSEOF targets)
+    assert {"PPC", "FRD7"} & rising
+    assert result["designs"][0]["method"] == "fseof"
+    assert result["designs"][0]["evaluation"]["growth"] > 0

@@ -460,6 +460,82 @@ def _design_pathways(spec: Any, params: dict[str, Any], ctx: Context) -> dict[st
     return {"pathways": summaries, "designs": _designs(designs)}
 
 
+def _method(name: str, value: Any) -> str:
+    if value not in ("optknock", "mcs"):
+        raise _bad(name, f"{value!r} is not a knock-out method: use 'optknock' or 'mcs'")
+    return str(value)
+
+
+def _seconds(name: str, value: Any) -> float:
+    number = _number(value)
+    if number is None or not 1.0 <= number <= 3600.0:
+        raise _bad(name, f"{value!r} must be a number of seconds from 1 to 3600")
+    return number
+
+
+def _design_knockouts(spec: Any, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    from cellfoundry.metabolism.design import minimal_cut_sets, optknock
+
+    common: dict[str, Any] = {
+        "substrate": params.get("substrate", "EX_glc__D_e"),
+        "max_knockouts": params.get("max_knockouts", 3),
+        "k": params.get("k", 3),
+        "time_limit": params.get("time_limit", 120.0),
+    }
+    if params.get("method", "optknock") == "mcs":
+        ctx.progress(0, 1)
+        designs = minimal_cut_sets(spec, params["product"], **common)
+        ctx.progress(1, 1)
+        return {"designs": _designs(designs), "search": None}
+    report: list[Any] = []
+    designs = optknock(spec, params["product"], progress=ctx.progress, report=report, **common)
+    search = _plain(asdict(report[-1])) if report else None
+    return {"designs": _designs(designs), "search": search}
+
+
+def _design_overexpress(spec: Any, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    from cellfoundry.metabolism.design import fseof
+
+    result = fseof(
+        spec,
+        params["product"],
+        substrate=params.get("substrate", "EX_glc__D_e"),
+        steps=params.get("steps", 10),
+        progress=ctx.progress,
+    )
+    targets = [
+        {
+            "reaction": t.reaction,
+            "kind": t.kind,
+            "wild_type_flux": t.wild_type_flux,
+            "first_flux": t.first_flux,
+            "last_flux": t.last_flux,
+            "fold_change": t.fold_change,
+            "genes": list(t.genes),
+        }
+        for t in result.targets
+    ]
+    design = None
+    if result.targets:
+        from dataclasses import replace
+
+        from cellfoundry.metabolism.design import evaluate_design
+
+        # expression changes leave the network as it is: the evaluation is the chassis's own
+        # envelope, what the targets aim to move the strain along
+        planned = result.to_design(max_targets=10)
+        note = "expression targets do not change the network: the evaluation is the chassis's"
+        design = evaluate_design(spec, replace(planned, notes=(*planned.notes, note)))
+    return {
+        "targets": _plain(targets),
+        "enforced": _plain(list(result.enforced)),
+        "growth": _plain(list(result.growth)),
+        "designs": [] if design is None else [_plain(design.to_dict())],
+    }
+
+
 KINDS: dict[str, Kind] = {
     kind.name: kind
     for kind in (
@@ -505,6 +581,27 @@ KINDS: dict[str, Kind] = {
             },
             requires="cellfoundry.metabolism.design.pathway",
             required=("target",),
+        ),
+        Kind(
+            "design_knockouts",
+            _design_knockouts,
+            {
+                "product": _identifier,
+                "substrate": _identifier,
+                "max_knockouts": _whole(1, 5),
+                "k": _whole(1, 10),
+                "method": _method,
+                "time_limit": _seconds,
+            },
+            requires="cellfoundry.metabolism.design.knockouts",
+            required=("product",),
+        ),
+        Kind(
+            "design_overexpress",
+            _design_overexpress,
+            {"product": _identifier, "substrate": _identifier, "steps": _whole(2, 50)},
+            requires="cellfoundry.metabolism.design.fseof",
+            required=("product",),
         ),
     )
 }
