@@ -101,3 +101,44 @@ def test_save_keeps_the_design_as_a_planned_strain(designs_file: Path, tmp_path:
         "--db", url, "design", "save", str(designs_file), "--parent", "CF-7", "--index", "3", code=2
     )
     assert "holds 2 designs" in out
+
+
+def test_pathway_search_writes_designs_that_rank_reads(core_json: Path, tmp_path: Path) -> None:
+    out_file = tmp_path / "acetone.json"
+    out = run("design", "pathway", str(core_json), "acetone", "--k", "1", "--out", str(out_file))
+    assert "ADCi" in out  # acetoacetate decarboxylase (Bermejo et al. 1998)
+    data = json.loads(out_file.read_text())
+    assert data["designs"][0]["method"] == "pathway"
+    again = json.loads(run("design", "rank", str(out_file), "--json"))
+    assert again == data
+
+
+def test_knockouts_couple_succinate_on_anaerobic_core(core_json: Path) -> None:
+    data = json.loads(
+        run(
+            "design",
+            "knockouts",
+            str(core_json),
+            "EX_succ_e",
+            "--max-knockouts",
+            "2",
+            "--k",
+            "1",
+            "--time-limit",
+            "20",
+            "--json",
+        )
+    )
+    best = data["designs"][0]
+    # ΔPTAr/ΔACKr-type plus ΔLDH_D/ΔALCD2x-type cuts force anaerobic succinate (e_coli_core)
+    assert best["evaluation"]["growth_coupled"] is True
+    assert best["evaluation"]["yield_min"] > 0.5
+
+
+def test_overexpress_lists_targets_and_refuses_unknown_products(core_json: Path) -> None:
+    out = run("design", "overexpress", str(core_json), "EX_succ_e", "--steps", "4")
+    assert "overexpress" in out
+    out = run("design", "overexpress", str(core_json), "EX_nothing_e", code=2)
+    assert "EX_nothing_e" in out
+    out = run("design", "knockouts", str(core_json), "EX_succ_e", "--method", "magic", code=2)
+    assert "optknock or mcs" in out
