@@ -142,3 +142,17 @@ def test_overexpress_lists_targets_and_refuses_unknown_products(core_json: Path)
     assert "EX_nothing_e" in out
     out = run("design", "knockouts", str(core_json), "EX_succ_e", "--method", "magic", code=2)
     assert "optknock or mcs" in out
+
+
+def test_pathway_with_knockouts_adds_combined_designs(core_json: Path) -> None:
+    data = json.loads(
+        run(
+            "design", "pathway", str(core_json), "acetone", "--k", "1", "--knockouts", "2", "--json"
+        )
+    )
+    methods = [d["method"] for d in data["designs"]]
+    assert set(methods) == {"pathway", "combined"}
+    # on anaerobic e_coli_core the pathway alone is not coupled; the combined design is, so it
+    # ranks first (guaranteed yield)
+    assert methods[0] == "combined"
+    assert data["designs"][0]["evaluation"]["growth_coupled"] is True

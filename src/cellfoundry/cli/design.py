@@ -208,13 +208,23 @@ def pathway(
     max_reactions: Annotated[
         int, typer.Option("--max-reactions", min=1, max=30, help="Most reactions to add.")
     ] = 10,
+    couple: Annotated[
+        int,
+        typer.Option(
+            "--knockouts",
+            min=0,
+            max=3,
+            help="Also search up to this many gene deletions that couple each pathway's "
+            "product to growth (0: none).",
+        ),
+    ] = 0,
     substrate: SubstrateOpt = "EX_glc__D_e",
     medium: MediumOpt = None,
     out: OutJson = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Find the smallest sets of reactions (and genes) to insert so the chassis makes TARGET."""
-    from cellfoundry.metabolism.design import find_pathways
+    from cellfoundry.metabolism.design import combined_designs, find_pathways
 
     spec = _medium(_spec(ctx, source), medium)
     with _errors(), _progress("pathway search") as report:
@@ -222,6 +232,10 @@ def pathway(
             spec, target, k=k, substrate=substrate, max_reactions=max_reactions, progress=report
         )
         designs = [p.to_design() for p in pathways]
+        if couple:
+            for p in pathways:
+                if not p.native:
+                    designs += combined_designs(p, max_knockouts=couple, k=1, time_limit=60.0)
     if not as_json:
         for p in pathways:
             yields = f"{p.max_yield.molar_yield:.3f} mol/mol"

@@ -457,6 +457,13 @@ def _design_pathways(spec: Any, params: dict[str, Any], ctx: Context) -> dict[st
         for p in pathways
     ]
     designs = [p.to_design() for p in pathways]
+    couple = params.get("couple_knockouts", 0)
+    if couple:
+        from cellfoundry.metabolism.design import combined_designs
+
+        for p in pathways:
+            if not p.native:
+                designs += combined_designs(p, max_knockouts=couple, k=1, time_limit=60.0)
     return {"pathways": summaries, "designs": _designs(designs)}
 
 
@@ -578,6 +585,7 @@ KINDS: dict[str, Kind] = {
                 "substrate": _identifier,
                 "k": _whole(1, 20),
                 "max_reactions": _whole(1, 30),
+                "couple_knockouts": _whole(0, 3),
             },
             requires="cellfoundry.metabolism.design.pathway",
             required=("target",),

@@ -8,6 +8,7 @@
 - :mod:`~cellfoundry.metabolism.design.knockouts`: growth-coupled knock-outs (OptKnock with
   HiGHS; minimal cut sets through StrainDesign).
 - :mod:`~cellfoundry.metabolism.design.fseof`: over- and under-expression targets (FSEOF).
+- :mod:`~cellfoundry.metabolism.design.combine`: a pathway plus knock-outs that couple it.
 """
 
 from cellfoundry.metabolism.design._types import (
@@ -17,6 +18,7 @@ from cellfoundry.metabolism.design._types import (
     GeneticModification,
     StrainDesign,
 )
+from cellfoundry.metabolism.design.combine import combined_designs
 from cellfoundry.metabolism.design.evaluate import evaluate, evaluate_design, knocked_spec
 from cellfoundry.metabolism.design.fseof import FseofResult, FseofTarget, fseof
 from cellfoundry.metabolism.design.knockouts import (
@@ -49,6 +51,7 @@ __all__ = [
     "PathwayReaction",
     "StrainDesign",
     "Universe",
+    "combined_designs",
     "compare",
     "evaluate",
     "evaluate_design",
