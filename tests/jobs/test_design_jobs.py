@@ -97,3 +97,27 @@ def test_overexpression_job_lists_rising_reactions(jobs: JobService, core: int) 
     assert {"PPC", "FRD7"} & rising
     assert result["designs"][0]["method"] == "fseof"
     assert result["designs"][0]["evaluation"]["growth"] > 0
+
+
+def test_a_design_search_runs_on_a_dask_worker(
+    jobs: JobService, core: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from distributed import Client, LocalCluster, get_task_stream
+
+    from cellfoundry.jobs._executors import SCHEDULER_ENV
+
+    params = {"model_id": core, "product": "EX_succ_e", "steps": 4}
+    local = jobs.wait(jobs.submit("design_overexpress", params), timeout=300)
+    assert local.status == "done", local.error
+    with (
+        LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        monkeypatch.setenv(SCHEDULER_ENV, cluster.scheduler_address)
+        with get_task_stream(client) as stream:
+            remote = jobs.wait(jobs.submit("design_overexpress", params), timeout=300)
+        assert remote.status == "done", remote.error
+        assert any("_run_design" in str(task["key"]) for task in stream.data)
+    assert remote.result == local.result

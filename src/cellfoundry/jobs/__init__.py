@@ -43,6 +43,11 @@ essential_genes             threshold                                       gene
 production_envelope         reactions (required), objective,                rows
                             carbon_sources, points, threshold
 check                                                                       report
+design_pathways             target (required), substrate, k,                designs
+                            max_reactions, couple_knockouts
+design_knockouts            product (required), substrate, max_knockouts,   designs
+                            k, method (optknock, mcs), time_limit
+design_overexpress          product (required), substrate, steps            designs
 ==========================  ==============================================  ===============
 
 Results are JSON in COBRApy's shapes: a solution is ``{"objective_value", "status",
@@ -54,7 +59,10 @@ mutant has no optimum); essential genes ``{"genes": [...], "threshold": t}``; a
 production envelope ``{"rows": [{column: value}, ...]}`` with COBRApy's columns; a check
 the engine's ``ModelCheck.to_dict()``. A flux without a bound is ``"inf"`` or ``"-inf"``.
 ``production_envelope`` and ``check`` are offered when the engine has them
-(:meth:`JobService.kinds`).
+(:meth:`JobService.kinds`). Design searches return ``{"designs": [...]}``, ranked best first,
+each a ``cellfoundry.strain-design/1`` object with its evaluation (plus ``pathways``,
+``search`` or ``targets`` by kind); they run whole in one worker of the job's pool or Dask
+cluster, off the serving process.
 
 Where it computes: parallel analyses (FVA, deletions) send their chunks to a local process
 pool (forkserver, one per job so that a cancelled job's workers can be stopped), or to a

@@ -543,6 +543,39 @@ def _design_overexpress(spec: Any, params: dict[str, Any], ctx: Context) -> dict
     }
 
 
+# Design searches run whole in a worker (a process of the job's pool, or a Dask worker), off
+# the process serving the web app: a MILP can hold a core for minutes. The worker reports no
+# progress of its own; the job shows the search started and finished.
+_DESIGN_RUNNERS: dict[str, Runner] = {
+    "design_pathways": _design_pathways,
+    "design_knockouts": _design_knockouts,
+    "design_overexpress": _design_overexpress,
+}
+
+
+def _quiet(done: int, total: int, /) -> None:
+    """Drop a worker's progress (its job reports start and end)."""
+
+
+def _run_design(name: str, spec: Any, params: dict[str, Any]) -> dict[str, Any]:
+    """Run a design search in this (worker) process."""
+    return _DESIGN_RUNNERS[name](spec, params, Context(None, 1, _quiet))
+
+
+def _offloaded(name: str) -> Runner:
+    """Return a runner that sends the design search ``name`` to the job's executor."""
+
+    def run(spec: Any, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
+        if ctx.executor is None:
+            return _DESIGN_RUNNERS[name](spec, params, ctx)
+        ctx.progress(0, 1)
+        result = ctx.executor.submit(_run_design, name, spec, params).result()
+        ctx.progress(1, 1)
+        return result
+
+    return run
+
+
 KINDS: dict[str, Kind] = {
     kind.name: kind
     for kind in (
@@ -579,7 +612,7 @@ KINDS: dict[str, Kind] = {
         Kind("check", _check, requires="cellfoundry.metabolism.checks"),
         Kind(
             "design_pathways",
-            _design_pathways,
+            _offloaded("design_pathways"),
             {
                 "target": _identifier,
                 "substrate": _identifier,
@@ -588,11 +621,12 @@ KINDS: dict[str, Kind] = {
                 "couple_knockouts": _whole(0, 3),
             },
             requires="cellfoundry.metabolism.design.pathway",
+            parallel=True,
             required=("target",),
         ),
         Kind(
             "design_knockouts",
-            _design_knockouts,
+            _offloaded("design_knockouts"),
             {
                 "product": _identifier,
                 "substrate": _identifier,
@@ -602,13 +636,15 @@ KINDS: dict[str, Kind] = {
                 "time_limit": _seconds,
             },
             requires="cellfoundry.metabolism.design.knockouts",
+            parallel=True,
             required=("product",),
         ),
         Kind(
             "design_overexpress",
-            _design_overexpress,
+            _offloaded("design_overexpress"),
             {"product": _identifier, "substrate": _identifier, "steps": _whole(2, 50)},
             requires="cellfoundry.metabolism.design.fseof",
+            parallel=True,
             required=("product",),
         ),
     )
