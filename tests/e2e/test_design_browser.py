@@ -156,3 +156,32 @@ def test_design_acetone_compare_and_save_a_planned_strain(
     assert design.json()["product"] == "DM_acetone_c"
 
     assert problems.items == []
+
+
+def test_design_knockouts_in_the_browser(
+    server: str, demo_bank: Bank, browser_page: tuple[Any, Any], tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    page, problems = browser_page
+    sign_in(page, server, "curator")
+    page.goto(server + "/design?lang=en")
+    model = page.locator(f'#design-model option[data-strain="{DEMO_MODEL_STRAIN}"]')
+    page.locator("#design-model").select_option(model.get_attribute("value"))
+    form = page.locator("#design-form")
+    form.locator('input[name=kind][value="design_knockouts"]').check()
+    # a knock-out search asks for the product's exchange reaction, not a compound
+    expect(page.locator("#design-product")).to_be_visible()
+    expect(page.locator("#design-target")).to_be_hidden()
+    page.locator("#design-product").fill("EX_ac_e")
+    page.locator("#design-k").fill("2")
+    page.locator("#design-max-knockouts").fill("2")
+    page.locator("#design-submit").click()
+    page.wait_for_url("**/design/jobs/*")
+    expect(page.locator("#job")).to_have_attribute("data-status", "done", timeout=240_000)
+    expect(page.locator(".design-card").first).to_be_visible()
+    # OptKnock's designs are gene deletions, each with the reactions it disables
+    expect(page.locator('#design-1 tr[data-kind="delete"]').first).to_be_visible()
+    expect(page.locator("#design-1 svg.design-envelope")).to_be_visible()
+    shoot(page, tmp_path, "design-knockouts-en")
+    assert problems.items == []
