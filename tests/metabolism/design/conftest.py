@@ -18,8 +18,11 @@ from cellfoundry.metabolism.design.universe import Universe, load_universe
 
 
 @pytest.fixture(scope="session")
-def universe_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("universe-cache")
+def universe_cache() -> Path:
+    """The folder the session's universe is cached in ($CELLFOUNDRY_CACHE)."""
+    from cellfoundry.metabolism.design.universe import _cache_dir
+
+    return _cache_dir(None)
 
 
 @pytest.fixture(scope="session")
