@@ -231,7 +231,7 @@ def pfba(
     lp = make_lp(solver, matrix, np.concatenate([f_lb, r_lb]), np.concatenate([f_ub, r_ub]))
     cols, vals = objective_terms(spec.objective)
     bound = fraction_of_optimum * optimum
-    lp.add_row(
+    row = lp.add_row(
         cols + [j + n for j in cols],
         vals + [-v for v in vals],
         bound if spec.maximize else -math.inf,
@@ -239,6 +239,18 @@ def pfba(
     )
     lp.set_objective(list(range(2 * n)), [1.0] * (2 * n), maximize=False)
     status, value = lp.solve()
+    if status == "infeasible":
+        # the objective held at exactly its optimum can be lost within the tolerances (the
+        # split problem is scaled differently from the one that found it): a fresh basis,
+        # then the optimum held to within GLPK's feasibility tolerance, as FVA does
+        status, value = lp.solve(fresh=True)
+        if status == "infeasible" and fraction_row_slack(bound) > 0:
+            slack = fraction_row_slack(bound)
+            if spec.maximize:
+                lp.set_row_bounds(row, bound - slack, math.inf)
+            else:
+                lp.set_row_bounds(row, -math.inf, bound + slack)
+            status, value = lp.solve(fresh=True)
     raise_for_status(spec, status, "parsimonious FBA")
     x = lp.values()
     index = pd.Index(spec.reactions)
