@@ -1,0 +1,316 @@
+"""Genome-wide off-target search for CRISPR guides, by pigeonhole seeds.
+
+:class:`OffTargetIndex` lists every target site of a genome once: each
+position of either strand of every contig whose PAM matches the pattern (or
+an alternative pattern, NAG for NGG) and whose protospacer is all A, C, G, T.
+Each protospacer is packed 2 bits a base into a ``uint64`` (spacers up to
+32 nt).
+
+A site within ``k`` mismatches of a spacer matches at least one of ``k + 1``
+disjoint parts of the spacer exactly (pigeonhole). For each part (offset,
+length) the index keeps the sites sorted by the bits of that part, so
+``searchsorted`` yields the sites sharing it; the union of candidates is
+verified by XOR against the packed spacer, folding each 2-bit pair to one
+bit and counting them (``np.bitwise_count``). The hits are exactly the
+sites a base-by-base scan of both strands finds. Sites across the origin of
+a circular contig are not searched.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Final, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from cellfoundry.core.errors import ValidationError
+from cellfoundry.core.sequence import reverse_complement
+from cellfoundry.dna.crispr import (
+    MIT_SPACER,
+    Guide,
+    PamSide,
+    check_layout,
+    encode,
+    mit_hit_scores,
+    mit_specificity,
+    pam_masks,
+    pam_matches,
+)
+
+__all__ = ["MAX_SPACER", "OffTargetHit", "OffTargetIndex"]
+
+MAX_SPACER: Final = 32
+"""Longest spacer the index packs into one 64-bit word."""
+
+_ODD_BITS: Final = np.uint64(0x5555_5555_5555_5555)
+_INVALID: Final = 4
+
+_I64Array = npt.NDArray[np.int64]
+_U64Array = npt.NDArray[np.uint64]
+
+
+GenomeRecords = Mapping[str, str] | Iterable[object]
+"""Contigs by name, or records with `name`/`sequence` (ours) or `id`/`seq` (Biopython)."""
+GuideInput = Sequence[Guide | str] | Mapping[str, Guide | str]
+
+
+@dataclass(frozen=True, slots=True)
+class OffTargetHit:
+    """A site within the mismatch limit of a guide's spacer.
+
+    ``position`` is the 0-based forward-strand start of the site (protospacer
+    and PAM); ``site`` reads 5'->3' on ``strand``, laid out as the target
+    (protospacer then PAM for a 3' PAM). ``alternative_pam`` marks a site
+    found through an alternative PAM (NAG). ``mit_score`` is ``None`` unless
+    the spacer is 20 nt.
+    """
+
+    guide_id: str
+    contig: str
+    position: int
+    strand: Literal[1, -1]
+    mismatches: int
+    site: str
+    alternative_pam: bool
+    mit_score: float | None
+
+
+def _records(genome: GenomeRecords) -> list[tuple[str, str]]:
+    if isinstance(genome, Mapping):
+        return [(str(name), str(seq)) for name, seq in genome.items()]
+    out: list[tuple[str, str]] = []
+    for record in genome:
+        sequence = getattr(record, "sequence", None)
+        if isinstance(sequence, str):
+            out.append((str(getattr(record, "name", "")), sequence))
+        else:
+            out.append((str(getattr(record, "id", "")), str(getattr(record, "seq", ""))))
+    return out
+
+
+def _reverse_codes(codes: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+    rc = codes[::-1].copy()
+    valid = rc != _INVALID
+    rc[valid] = 3 - rc[valid]
+    return rc
+
+
+class OffTargetIndex:
+    """Every target site of a genome, indexed for off-target search.
+
+    Parameters
+    ----------
+    genome
+        The contigs: a mapping of name to sequence, Biopython ``SeqRecord``
+        objects or :class:`~cellfoundry.core.sequence.SequenceRecord` objects.
+    pam, spacer, pam_side
+        The nuclease, as for :func:`~cellfoundry.dna.crispr.find_guides`.
+    alternative_pams
+        PAMs also indexed, reported only when asked; ``None`` means NAG for
+        NGG and none otherwise.
+
+    Examples
+    --------
+    >>> index = OffTargetIndex({"c1": "TTACGTACGTAGGTTTACGTACCTAGGTT"}, spacer=8)
+    >>> [(h.position, h.strand, h.mismatches, h.site) for h in index.search(["ACGTACGT"], 1)]
+    [(2, 1, 0, 'ACGTACGTAGG'), (16, 1, 1, 'ACGTACCTAGG')]
+    """
+
+    def __init__(
+        self,
+        genome: GenomeRecords,
+        *,
+        pam: str = "NGG",
+        spacer: int = 20,
+        pam_side: PamSide = "3prime",
+        alternative_pams: Sequence[str] | None = None,
+    ) -> None:
+        check_layout(spacer, pam_side)
+        if spacer > MAX_SPACER:
+            raise ValidationError(
+                f"spacer length {spacer} exceeds the indexable {MAX_SPACER}", field="spacer"
+            )
+        if alternative_pams is None:
+            alternative_pams = ("NAG",) if pam.upper() == "NGG" else ()
+        primary = pam_masks(pam)
+        alternatives = [pam_masks(p) for p in alternative_pams]
+        for alt, masks in zip(alternative_pams, alternatives, strict=True):
+            if masks.size != primary.size:
+                raise ValidationError(
+                    f"alternative PAM {alt!r} is not as long as {pam!r}", field="alternative_pams"
+                )
+        self._spacer, self._pam_length, self._pam_side = spacer, int(primary.size), pam_side
+        self._contigs = _records(genome)
+        width = spacer + primary.size
+        spacer_offset, pam_offset = (0, spacer) if pam_side == "3prime" else (primary.size, 0)
+        codes_parts: list[_U64Array] = []
+        contig_parts: list[npt.NDArray[np.int32]] = []
+        position_parts: list[_I64Array] = []
+        strand_parts: list[npt.NDArray[np.int8]] = []
+        primary_parts: list[npt.NDArray[np.bool_]] = []
+        for number, (_, seq) in enumerate(self._contigs):
+            forward = encode(seq)
+            n = forward.size
+            if n < width:
+                continue
+            for strand, codes in ((1, forward), (-1, _reverse_codes(forward))):
+                starts = np.arange(n - width + 1, dtype=np.int64)
+                is_primary = pam_matches(codes, primary, starts + pam_offset)
+                keep = is_primary.copy()
+                for masks in alternatives:
+                    keep |= pam_matches(codes, masks, starts + pam_offset)
+                invalid = np.concatenate(([0], np.cumsum(codes == _INVALID)))
+                protospacer = starts + spacer_offset
+                keep &= invalid[protospacer + spacer] == invalid[protospacer]
+                sites = starts[keep]
+                packed = np.zeros(sites.size, dtype=np.uint64)
+                for i in range(spacer):
+                    packed = (packed << np.uint64(2)) | codes[sites + spacer_offset + i]
+                codes_parts.append(packed)
+                contig_parts.append(np.full(sites.size, number, dtype=np.int32))
+                position_parts.append(sites if strand == 1 else n - sites - width)
+                strand_parts.append(np.full(sites.size, strand, dtype=np.int8))
+                primary_parts.append(is_primary[keep])
+        self._codes = np.concatenate(codes_parts) if codes_parts else np.zeros(0, np.uint64)
+        self._contig = np.concatenate(contig_parts) if contig_parts else np.zeros(0, np.int32)
+        self._position = np.concatenate(position_parts) if position_parts else np.zeros(0, np.int64)
+        self._strand = np.concatenate(strand_parts) if strand_parts else np.zeros(0, np.int8)
+        self._primary = np.concatenate(primary_parts) if primary_parts else np.zeros(0, bool)
+        self._parts: dict[tuple[int, int], tuple[_U64Array, _I64Array]] = {}
+
+    def __len__(self) -> int:
+        return int(self._codes.size)
+
+    def __repr__(self) -> str:
+        return f"OffTargetIndex({len(self._contigs)} contigs, {len(self)} sites)"
+
+    @property
+    def spacer(self) -> int:
+        """Spacer length of the indexed sites."""
+        return self._spacer
+
+    def _part(self, offset: int, length: int) -> tuple[_U64Array, _I64Array]:
+        """Sites sorted by the spacer bases ``offset .. offset + length``: keys and site numbers."""
+        cached = self._parts.get((offset, length))
+        if cached is None:
+            shift = np.uint64(2 * (self._spacer - offset - length))
+            keys = (self._codes >> shift) & np.uint64((1 << (2 * length)) - 1)
+            order = np.argsort(keys, kind="stable").astype(np.int64)
+            cached = self._parts[(offset, length)] = (keys[order], order)
+        return cached
+
+    def _pack(self, guide_id: str, spacer: str) -> int:
+        if len(spacer) != self._spacer:
+            raise ValidationError(
+                f"spacer of {len(spacer)} nt; the index holds {self._spacer}-nt sites",
+                record=guide_id,
+                field="spacer",
+            )
+        codes = encode(spacer)
+        bad = np.flatnonzero(codes == _INVALID)
+        if bad.size:
+            i = int(bad[0])
+            raise ValidationError(
+                f"invalid base {spacer[i]!r} at position {i + 1}; spacers need A, C, G, T",
+                record=guide_id,
+                field="spacer",
+            )
+        packed = 0
+        for code in codes:
+            packed = (packed << 2) | int(code)
+        return packed
+
+    def search(
+        self,
+        guides: GuideInput,
+        max_mismatches: int = 4,
+        *,
+        include_alternative: bool = False,
+    ) -> list[OffTargetHit]:
+        """Every site within ``max_mismatches`` of each guide's spacer, the guide's own included.
+
+        ``guides`` are spacers or :class:`~cellfoundry.dna.crispr.Guide` objects,
+        in a sequence (ids ``"0"``, ``"1"``...) or a mapping by id. Hits come
+        by guide, then mismatches, contig, position and strand.
+        """
+        L = self._spacer
+        if not 0 <= max_mismatches < L:
+            raise ValidationError(
+                f"max_mismatches must be 0 to {L - 1}, not {max_mismatches}",
+                field="max_mismatches",
+            )
+        items: list[tuple[str, Guide | str]] = (
+            [(str(k), v) for k, v in guides.items()]
+            if isinstance(guides, Mapping)
+            else [(str(i), g) for i, g in enumerate(guides)]
+        )
+        bounds = [L * i // (max_mismatches + 1) for i in range(max_mismatches + 2)]
+        parts = [(lo, hi - lo) for lo, hi in itertools.pairwise(bounds)]
+        hits: list[OffTargetHit] = []
+        for guide_id, guide in items:
+            spacer = guide.spacer if isinstance(guide, Guide) else guide
+            packed = self._pack(guide_id, spacer)
+            found: list[_I64Array] = []
+            for offset, length in parts:
+                keys, order = self._part(offset, length)
+                key = np.uint64((packed >> (2 * (L - offset - length))) & ((1 << (2 * length)) - 1))
+                lo = int(np.searchsorted(keys, key, side="left"))
+                hi = int(np.searchsorted(keys, key, side="right"))
+                found.append(order[lo:hi])
+            # a site sharing several parts is a candidate several times: verify them all
+            # (cheap) and deduplicate the few that pass, not the many candidates
+            candidates = np.concatenate(found)
+            if not include_alternative:
+                candidates = candidates[self._primary[candidates]]
+            differ = self._codes[candidates] ^ np.uint64(packed)
+            folded = (differ | (differ >> np.uint64(1))) & _ODD_BITS
+            sites = np.unique(candidates[np.bitwise_count(folded) <= max_mismatches])
+            differ = self._codes[sites] ^ np.uint64(packed)
+            folded = (differ | (differ >> np.uint64(1))) & _ODD_BITS
+            mismatches = np.bitwise_count(folded)
+            order = np.lexsort(
+                (self._strand[sites], self._position[sites], self._contig[sites], mismatches)
+            )
+            sites, folded, mismatches = sites[order], folded[order], mismatches[order]
+            scores: list[float | None] = [None] * sites.size
+            if L == MIT_SPACER:
+                shifts = np.arange(2 * (L - 1), -1, -2, dtype=np.uint64)
+                mismatched = ((folded[:, None] >> shifts[None, :]) & np.uint64(1)).astype(bool)
+                scores = [float(s) for s in mit_hit_scores(mismatched)]
+            hits.extend(
+                self._hit(guide_id, int(site), int(mm), score)
+                for site, mm, score in zip(sites, mismatches, scores, strict=True)
+            )
+        return hits
+
+    def _hit(self, guide_id: str, site: int, mismatches: int, score: float | None) -> OffTargetHit:
+        name, seq = self._contigs[int(self._contig[site])]
+        position = int(self._position[site])
+        text = seq[position : position + self._spacer + self._pam_length].upper()
+        strand: Literal[1, -1] = 1 if self._strand[site] == 1 else -1
+        return OffTargetHit(
+            guide_id=guide_id,
+            contig=name,
+            position=position,
+            strand=strand,
+            mismatches=mismatches,
+            site=text if strand == 1 else reverse_complement(text),
+            alternative_pam=not bool(self._primary[site]),
+            mit_score=score,
+        )
+
+    def specificity(self, hits: Iterable[OffTargetHit]) -> dict[str, float]:
+        """MIT specificity (0-100) per guide id, leaving out one perfect match (its target)."""
+        scores: dict[str, list[float]] = {}
+        target_seen: set[str] = set()
+        for hit in hits:
+            bucket = scores.setdefault(hit.guide_id, [])
+            if hit.mismatches == 0 and hit.guide_id not in target_seen:
+                target_seen.add(hit.guide_id)
+                continue
+            if hit.mit_score is not None:
+                bucket.append(hit.mit_score)
+        return {guide_id: mit_specificity(values) for guide_id, values in scores.items()}
