@@ -131,9 +131,17 @@ def check_layout(spacer: int, pam_side: str) -> None:
 
 
 def find_guides(
-    sequence: str, *, pam: str = "NGG", spacer: int = 20, pam_side: PamSide = "3prime"
+    sequence: str,
+    *,
+    pam: str = "NGG",
+    spacer: int = 20,
+    pam_side: PamSide = "3prime",
+    skip_invalid: bool = False,
 ) -> list[Guide]:
     """Every target of the nuclease on both strands of ``sequence``, by position.
+
+    With ``skip_invalid`` a symbol other than A, C, G, T (an N gap in an
+    assembly) is not an error: targets that contain one are left out.
 
     Raises
     ------
@@ -157,7 +165,7 @@ def find_guides(
     masks = pam_masks(pam)
     codes = encode(sequence)
     bad = np.flatnonzero(codes == _INVALID)
-    if bad.size:
+    if bad.size and not skip_invalid:
         i = int(bad[0])
         raise ValidationError(
             f"invalid base {sequence[i]!r} at position {i + 1}; guides need A, C, G, T",
@@ -175,7 +183,11 @@ def find_guides(
     for strand, text in ((1, upper), (-1, reverse_complement(upper))):
         strand_codes = encode(text)
         starts = np.arange(max(n - width + 1, 0), dtype=np.int64)
-        for start in np.flatnonzero(pam_matches(strand_codes, masks, starts + pam_offset)):
+        matched = pam_matches(strand_codes, masks, starts + pam_offset)
+        if bad.size:
+            invalid = np.concatenate(([0], np.cumsum(strand_codes == _INVALID)))
+            matched &= invalid[starts + width] == invalid[starts]
+        for start in np.flatnonzero(matched):
             s = int(start)
             protospacer = text[s + spacer_offset : s + spacer_offset + spacer]
             guides.append(

@@ -39,6 +39,7 @@ from cellfoundry.dna.crispr import (
     pam_masks,
     pam_matches,
 )
+from cellfoundry.dna.scores import CFD_SPACER, cfd_weights
 
 __all__ = ["MAX_SPACER", "OffTargetHit", "OffTargetIndex"]
 
@@ -65,7 +66,8 @@ class OffTargetHit:
     and PAM); ``site`` reads 5'->3' on ``strand``, laid out as the target
     (protospacer then PAM for a 3' PAM). ``alternative_pam`` marks a site
     found through an alternative PAM (NAG). ``mit_score`` is ``None`` unless
-    the spacer is 20 nt.
+    the spacer is 20 nt; ``cfd_score`` (Doench 2016) is ``None`` unless the
+    nuclease is SpCas9-like (20-nt spacer, 3-nt PAM on the 3' side).
     """
 
     guide_id: str
@@ -76,6 +78,7 @@ class OffTargetHit:
     site: str
     alternative_pam: bool
     mit_score: float | None
+    cfd_score: float | None = None
 
 
 def _records(genome: GenomeRecords) -> list[tuple[str, str]]:
@@ -143,6 +146,7 @@ class OffTargetIndex:
                     f"alternative PAM {alt!r} is not as long as {pam!r}", field="alternative_pams"
                 )
         self._spacer, self._pam_length, self._pam_side = spacer, int(primary.size), pam_side
+        self._cfd_applies = spacer == CFD_SPACER and primary.size == 3 and pam_side == "3prime"
         self._contigs = _records(genome)
         width = spacer + primary.size
         spacer_offset, pam_offset = (0, spacer) if pam_side == "3prime" else (primary.size, 0)
@@ -151,6 +155,7 @@ class OffTargetIndex:
         position_parts: list[_I64Array] = []
         strand_parts: list[npt.NDArray[np.int8]] = []
         primary_parts: list[npt.NDArray[np.bool_]] = []
+        pam2_parts: list[npt.NDArray[np.uint8]] = []
         for number, (_, seq) in enumerate(self._contigs):
             forward = encode(seq)
             n = forward.size
@@ -174,11 +179,17 @@ class OffTargetIndex:
                 position_parts.append(sites if strand == 1 else n - sites - width)
                 strand_parts.append(np.full(sites.size, strand, dtype=np.int8))
                 primary_parts.append(is_primary[keep])
+                if self._cfd_applies:  # the PAM's last two bases, 4 b1 + b2 (valid: PAM matched)
+                    last = np.minimum(codes[sites + spacer + 1], 3) * 4
+                    pam2_parts.append(last + np.minimum(codes[sites + spacer + 2], 3))
         self._codes = np.concatenate(codes_parts) if codes_parts else np.zeros(0, np.uint64)
         self._contig = np.concatenate(contig_parts) if contig_parts else np.zeros(0, np.int32)
         self._position = np.concatenate(position_parts) if position_parts else np.zeros(0, np.int64)
         self._strand = np.concatenate(strand_parts) if strand_parts else np.zeros(0, np.int8)
         self._primary = np.concatenate(primary_parts) if primary_parts else np.zeros(0, bool)
+        self._pam2 = (
+            np.concatenate(pam2_parts).astype(np.intp) if pam2_parts else np.zeros(0, np.intp)
+        )
         self._parts: dict[tuple[int, int], tuple[_U64Array, _I64Array]] = {}
 
     def __len__(self) -> int:
@@ -280,27 +291,46 @@ class OffTargetIndex:
                 shifts = np.arange(2 * (L - 1), -1, -2, dtype=np.uint64)
                 mismatched = ((folded[:, None] >> shifts[None, :]) & np.uint64(1)).astype(bool)
                 scores = [float(s) for s in mit_hit_scores(mismatched)]
+            cfds: list[float | None] = [None] * sites.size
+            if self._cfd_applies:
+                cfds = [float(c) for c in self._cfd(packed, sites)]
             hits.extend(
-                self._hit(guide_id, int(site), int(mm), score)
-                for site, mm, score in zip(sites, mismatches, scores, strict=True)
+                self._hit(guide_id, int(site), int(mm), score, cfd)
+                for site, mm, score, cfd in zip(sites, mismatches, scores, cfds, strict=True)
             )
         return hits
 
-    def _hit(self, guide_id: str, site: int, mismatches: int, score: float | None) -> OffTargetHit:
+    def _hit(
+        self, guide_id: str, site: int, mismatches: int, score: float | None, cfd: float | None
+    ) -> OffTargetHit:
         name, seq = self._contigs[int(self._contig[site])]
         position = int(self._position[site])
         text = seq[position : position + self._spacer + self._pam_length].upper()
         strand: Literal[1, -1] = 1 if self._strand[site] == 1 else -1
+        oriented = text if strand == 1 else reverse_complement(text)
         return OffTargetHit(
             guide_id=guide_id,
             contig=name,
             position=position,
             strand=strand,
             mismatches=mismatches,
-            site=text if strand == 1 else reverse_complement(text),
+            site=oriented,
             alternative_pam=not bool(self._primary[site]),
             mit_score=score,
+            cfd_score=cfd,
         )
+
+    def _cfd(self, packed: int, sites: _I64Array) -> npt.NDArray[np.float64]:
+        """CFD scores of ``sites`` against the packed spacer, from the index alone."""
+        mismatch, pam = cfd_weights()
+        shifts = np.arange(2 * (self._spacer - 1), -1, -2, dtype=np.uint64)
+        site_codes = ((self._codes[sites][:, None] >> shifts[None, :]) & np.uint64(3)).astype(
+            np.intp
+        )
+        guide_codes = ((np.uint64(packed) >> shifts) & np.uint64(3)).astype(np.intp)
+        positions = np.arange(self._spacer)
+        per_base = mismatch[positions[None, :], guide_codes[None, :], site_codes]
+        return np.asarray(per_base.prod(axis=1) * pam[self._pam2[sites]], dtype=np.float64)
 
     def specificity(self, hits: Iterable[OffTargetHit]) -> dict[str, float]:
         """MIT specificity (0-100) per guide id, leaving out one perfect match (its target)."""
