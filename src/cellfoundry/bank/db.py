@@ -634,6 +634,21 @@ class StrainDesignRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class EditingPlanRow(Base):
+    """How a planned strain is to be built (migration 0011): plan JSON, GenBank and SBOL3."""
+
+    __tablename__ = "editing_plans"
+    strain_id: Mapped[int] = mapped_column(
+        ForeignKey("strains.id", ondelete="CASCADE"), primary_key=True
+    )
+    chassis: Mapped[str] = mapped_column(String(64))
+    plan: Mapped[str] = mapped_column(Text)
+    genbank: Mapped[str] = mapped_column(Text)
+    sbol3: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class Job(Base):
     """A long computation (a flux analysis, a deletion screen) and its result.
 
