@@ -29,6 +29,7 @@ from cellfoundry.bank import formats
 from cellfoundry.bank.search import StrainQuery
 from cellfoundry.bank.services import Bank, read_and_import
 from cellfoundry.cli.design import design_app
+from cellfoundry.cli.dna import dna_app
 from cellfoundry.cli.model import model_app
 from cellfoundry.core.errors import CellfoundryError
 
@@ -37,6 +38,7 @@ bank_app = typer.Typer(help="The strain, plasmid and parts bank.")
 app.add_typer(bank_app, name="bank")
 app.add_typer(model_app, name="model")
 app.add_typer(design_app, name="design")
+app.add_typer(dna_app, name="dna")
 
 console = Console()
 err_console = Console(stderr=True)
