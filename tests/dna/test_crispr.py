@@ -261,3 +261,25 @@ def test_index_takes_biopython_and_cellfoundry_records() -> None:
         (hit,) = OffTargetIndex(genome).search(["GATTACAGATTACAGATTAC"], 0)
         assert hit.contig in {"bio", "ours"}
         assert (hit.position, hit.strand, hit.site) == (2, 1, text[2:])
+
+
+def test_search_table_holds_the_same_hits_as_search_in_the_same_order():
+    from cellfoundry.dna.offtarget import OffTargetIndex
+
+    rng = np.random.default_rng(11)
+    genome = {f"c{i}": "".join(rng.choice(list("ACGT"), 30_000)) for i in range(3)}
+    index = OffTargetIndex(genome)
+    guides = [genome["c1"][p : p + 20] for p in (100, 5_000, 17_000, 29_000)]
+    hits = index.search(guides, 4, include_alternative=True)
+    table = index.search_table(guides, 4, include_alternative=True)
+    assert len(table) == len(hits) > 0
+    for k, hit in enumerate(hits):
+        assert hit.guide_id == str(table.guide[k])
+        assert hit.contig == index.contigs[table.contig[k]]
+        assert (hit.position, hit.strand, hit.mismatches) == (
+            table.position[k],
+            table.strand[k],
+            table.mismatches[k],
+        )
+        assert hit.mit_score == pytest.approx(table.mit_score[k])
+        assert hit.cfd_score == pytest.approx(table.cfd_score[k])

@@ -6,19 +6,21 @@ an alternative pattern, NAG for NGG) and whose protospacer is all A, C, G, T.
 Each protospacer is packed 2 bits a base into a ``uint64`` (spacers up to
 32 nt).
 
-A site within ``k`` mismatches of a spacer matches at least one of ``k + 1``
-disjoint parts of the spacer exactly (pigeonhole). For each part (offset,
-length) the index keeps the sites sorted by the bits of that part, so
-``searchsorted`` yields the sites sharing it; the union of candidates is
-verified by XOR against the packed spacer, folding each 2-bit pair to one
-bit and counting them (``np.bitwise_count``). The hits are exactly the
-sites a base-by-base scan of both strands finds. Sites across the origin of
-a circular contig are not searched.
+A site within ``k`` mismatches of a spacer matches at least two of ``k + 2``
+disjoint parts of the spacer exactly (pigeonhole). For each pair of parts the
+index keeps the sites bucketed by the bases of both, with their packed
+spacers side by side; a compiled kernel (:mod:`._offtarget_kernel`, numba)
+scans the guide's bucket of each pair and verifies every candidate by XOR
+against the packed spacer, folding each 2-bit pair to one bit and counting
+them. The hits are exactly the sites a base-by-base scan of both strands
+finds (the tests compare with one, and with Cas-OFFinder). The tables of a
+mismatch limit are built on its first search and kept. Sites across the
+origin of a circular contig are not searched.
 """
 
 from __future__ import annotations
 
-import itertools
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final, Literal
@@ -27,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from cellfoundry.core.errors import ValidationError
-from cellfoundry.core.sequence import reverse_complement
+from cellfoundry.dna._offtarget_kernel import SeedTables, seed_search, seed_tables
 from cellfoundry.dna.crispr import (
     MIT_SPACER,
     Guide,
@@ -41,11 +43,12 @@ from cellfoundry.dna.crispr import (
 )
 from cellfoundry.dna.scores import CFD_SPACER, cfd_weights
 
-__all__ = ["MAX_SPACER", "OffTargetHit", "OffTargetIndex"]
+__all__ = ["MAX_SPACER", "HitTable", "OffTargetHit", "OffTargetIndex"]
 
 MAX_SPACER: Final = 32
 """Longest spacer the index packs into one 64-bit word."""
 
+_COMPLEMENT: Final = str.maketrans("ACGTacgt", "TGCAtgca")
 _ODD_BITS: Final = np.uint64(0x5555_5555_5555_5555)
 _INVALID: Final = 4
 
@@ -79,6 +82,23 @@ class OffTargetHit:
     alternative_pam: bool
     mit_score: float | None
     cfd_score: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HitTable:
+    """Off-target hits as columns: the same hits as :class:`OffTargetHit` objects."""
+
+    guide: _I64Array
+    contig: _I64Array
+    position: _I64Array
+    strand: _I64Array
+    mismatches: _I64Array
+    alternative_pam: npt.NDArray[np.bool_]
+    mit_score: npt.NDArray[np.float64] | None
+    cfd_score: npt.NDArray[np.float64] | None
+
+    def __len__(self) -> int:
+        return int(self.guide.size)
 
 
 def _records(genome: GenomeRecords) -> list[tuple[str, str]]:
@@ -190,7 +210,7 @@ class OffTargetIndex:
         self._pam2 = (
             np.concatenate(pam2_parts).astype(np.intp) if pam2_parts else np.zeros(0, np.intp)
         )
-        self._parts: dict[tuple[int, int], tuple[_U64Array, _I64Array]] = {}
+        self._seed_tables: dict[int, SeedTables] = {}
 
     def __len__(self) -> int:
         return int(self._codes.size)
@@ -203,14 +223,13 @@ class OffTargetIndex:
         """Spacer length of the indexed sites."""
         return self._spacer
 
-    def _part(self, offset: int, length: int) -> tuple[_U64Array, _I64Array]:
-        """Sites sorted by the spacer bases ``offset .. offset + length``: keys and site numbers."""
-        cached = self._parts.get((offset, length))
+    def _tables(self, max_mismatches: int, threads: int = 1) -> SeedTables:
+        """Return the seed tables of a mismatch limit (built on first use, then kept)."""
+        cached = self._seed_tables.get(max_mismatches)
         if cached is None:
-            shift = np.uint64(2 * (self._spacer - offset - length))
-            keys = (self._codes >> shift) & np.uint64((1 << (2 * length)) - 1)
-            order = np.argsort(keys, kind="stable").astype(np.int64)
-            cached = self._parts[(offset, length)] = (keys[order], order)
+            cached = self._seed_tables[max_mismatches] = seed_tables(
+                self._codes, self._primary, self._spacer, max_mismatches, threads=threads
+            )
         return cached
 
     def _pack(self, guide_id: str, spacer: str) -> int:
@@ -234,102 +253,156 @@ class OffTargetIndex:
             packed = (packed << 2) | int(code)
         return packed
 
+    def _pack_all(self, items: Sequence[tuple[str, Guide | str]]) -> _U64Array:
+        """Pack every spacer, 2 bits a base; a named error for the first bad one."""
+        spacers = [g.spacer if isinstance(g, Guide) else str(g) for _, g in items]
+        L = self._spacer
+        if any(len(s) != L for s in spacers) or not all(s.isascii() for s in spacers):
+            for (guide_id, _), spacer in zip(items, spacers, strict=True):
+                self._pack(guide_id, spacer)  # raises the named error
+        if not spacers:
+            return np.zeros(0, dtype=np.uint64)
+        codes = encode("".join(spacers)).reshape(len(spacers), L)
+        bad = np.flatnonzero((codes == _INVALID).any(axis=1))
+        if bad.size:
+            self._pack(items[int(bad[0])][0], spacers[int(bad[0])])  # raises the named error
+        weights = np.uint64(1) << np.arange(2 * (L - 1), -1, -2, dtype=np.uint64)
+        return np.asarray((codes.astype(np.uint64) * weights[None, :]).sum(axis=1), np.uint64)
+
     def search(
         self,
         guides: GuideInput,
         max_mismatches: int = 4,
         *,
         include_alternative: bool = False,
+        threads: int | None = None,
     ) -> list[OffTargetHit]:
         """Every site within ``max_mismatches`` of each guide's spacer, the guide's own included.
 
         ``guides`` are spacers or :class:`~cellfoundry.dna.crispr.Guide` objects,
         in a sequence (ids ``"0"``, ``"1"``...) or a mapping by id. Hits come
-        by guide, then mismatches, contig, position and strand.
+        by guide, then mismatches, contig, position and strand. The search runs on
+        ``threads`` threads (default: the CPUs this process may use).
         """
+        items = self._items(guides)
+        table = self._search_table(items, max_mismatches, include_alternative, threads)
+        width = self._spacer + self._pam_length
+        names = [items[g][0] for g in table.guide.tolist()]
+        contigs = table.contig.tolist()
+        positions = table.position.tolist()
+        strands = table.strand.tolist()
+        mismatches = table.mismatches.tolist()
+        alternative = table.alternative_pam.tolist()
+        mit = table.mit_score.tolist() if table.mit_score is not None else [None] * len(names)
+        cfd = table.cfd_score.tolist() if table.cfd_score is not None else [None] * len(names)
+        hits: list[OffTargetHit] = []
+        for k in range(len(names)):
+            name, seq = self._contigs[contigs[k]]
+            position = positions[k]
+            text = seq[position : position + width].upper()
+            forward = strands[k] == 1
+            hits.append(
+                OffTargetHit(
+                    guide_id=names[k],
+                    contig=name,
+                    position=position,
+                    strand=1 if forward else -1,
+                    mismatches=mismatches[k],
+                    site=text if forward else text.translate(_COMPLEMENT)[::-1],
+                    alternative_pam=alternative[k],
+                    mit_score=mit[k],
+                    cfd_score=cfd[k],
+                )
+            )
+        return hits
+
+    def search_table(
+        self,
+        guides: GuideInput,
+        max_mismatches: int = 4,
+        *,
+        include_alternative: bool = False,
+        threads: int | None = None,
+    ) -> HitTable:
+        """Return the hits of :meth:`search` as columns (numpy arrays), not objects.
+
+        For bulk work (guide libraries, benchmarks): ``guide`` indexes the guides in the
+        order given, ``contig`` indexes :attr:`contigs`. Same hits, same order.
+        """
+        items = self._items(guides)
+        return self._search_table(items, max_mismatches, include_alternative, threads)
+
+    @property
+    def contigs(self) -> tuple[str, ...]:
+        """Names of the indexed contigs, in order."""
+        return tuple(name for name, _ in self._contigs)
+
+    def _items(self, guides: GuideInput) -> list[tuple[str, Guide | str]]:
+        return (
+            [(str(k), v) for k, v in guides.items()]
+            if isinstance(guides, Mapping)
+            else [(str(i), g) for i, g in enumerate(guides)]
+        )
+
+    def _search_table(
+        self,
+        items: list[tuple[str, Guide | str]],
+        max_mismatches: int,
+        include_alternative: bool,
+        threads: int | None,
+    ) -> HitTable:
         L = self._spacer
         if not 0 <= max_mismatches < L:
             raise ValidationError(
                 f"max_mismatches must be 0 to {L - 1}, not {max_mismatches}",
                 field="max_mismatches",
             )
-        items: list[tuple[str, Guide | str]] = (
-            [(str(k), v) for k, v in guides.items()]
-            if isinstance(guides, Mapping)
-            else [(str(i), g) for i, g in enumerate(guides)]
+        if threads is None:
+            threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+        packed = self._pack_all(items)
+        if not items or self._codes.size == 0:
+            empty = np.zeros(0, dtype=np.int64)
+            return HitTable(empty, empty, empty, empty, empty, np.zeros(0, bool), None, None)
+        guide_of, sites, mismatches = seed_search(
+            include_alternative,
+            packed,
+            max_mismatches,
+            self._tables(max_mismatches, threads),
+            threads=threads,
         )
-        bounds = [L * i // (max_mismatches + 1) for i in range(max_mismatches + 2)]
-        parts = [(lo, hi - lo) for lo, hi in itertools.pairwise(bounds)]
-        hits: list[OffTargetHit] = []
-        for guide_id, guide in items:
-            spacer = guide.spacer if isinstance(guide, Guide) else guide
-            packed = self._pack(guide_id, spacer)
-            found: list[_I64Array] = []
-            for offset, length in parts:
-                keys, order = self._part(offset, length)
-                key = np.uint64((packed >> (2 * (L - offset - length))) & ((1 << (2 * length)) - 1))
-                lo = int(np.searchsorted(keys, key, side="left"))
-                hi = int(np.searchsorted(keys, key, side="right"))
-                found.append(order[lo:hi])
-            # a site sharing several parts is a candidate several times: verify them all
-            # (cheap) and deduplicate the few that pass, not the many candidates
-            candidates = np.concatenate(found)
-            if not include_alternative:
-                candidates = candidates[self._primary[candidates]]
-            differ = self._codes[candidates] ^ np.uint64(packed)
+        order = np.lexsort(
+            (self._strand[sites], self._position[sites], self._contig[sites], mismatches, guide_of)
+        )
+        guide_of, sites, mismatches = guide_of[order], sites[order], mismatches[order]
+        mit = None
+        if L == MIT_SPACER:
+            differ = self._codes[sites] ^ packed[guide_of]
             folded = (differ | (differ >> np.uint64(1))) & _ODD_BITS
-            sites = np.unique(candidates[np.bitwise_count(folded) <= max_mismatches])
-            differ = self._codes[sites] ^ np.uint64(packed)
-            folded = (differ | (differ >> np.uint64(1))) & _ODD_BITS
-            mismatches = np.bitwise_count(folded)
-            order = np.lexsort(
-                (self._strand[sites], self._position[sites], self._contig[sites], mismatches)
-            )
-            sites, folded, mismatches = sites[order], folded[order], mismatches[order]
-            scores: list[float | None] = [None] * sites.size
-            if L == MIT_SPACER:
-                shifts = np.arange(2 * (L - 1), -1, -2, dtype=np.uint64)
-                mismatched = ((folded[:, None] >> shifts[None, :]) & np.uint64(1)).astype(bool)
-                scores = [float(s) for s in mit_hit_scores(mismatched)]
-            cfds: list[float | None] = [None] * sites.size
-            if self._cfd_applies:
-                cfds = [float(c) for c in self._cfd(packed, sites)]
-            hits.extend(
-                self._hit(guide_id, int(site), int(mm), score, cfd)
-                for site, mm, score, cfd in zip(sites, mismatches, scores, cfds, strict=True)
-            )
-        return hits
-
-    def _hit(
-        self, guide_id: str, site: int, mismatches: int, score: float | None, cfd: float | None
-    ) -> OffTargetHit:
-        name, seq = self._contigs[int(self._contig[site])]
-        position = int(self._position[site])
-        text = seq[position : position + self._spacer + self._pam_length].upper()
-        strand: Literal[1, -1] = 1 if self._strand[site] == 1 else -1
-        oriented = text if strand == 1 else reverse_complement(text)
-        return OffTargetHit(
-            guide_id=guide_id,
-            contig=name,
-            position=position,
-            strand=strand,
-            mismatches=mismatches,
-            site=oriented,
-            alternative_pam=not bool(self._primary[site]),
-            mit_score=score,
+            shifts = np.arange(2 * (L - 1), -1, -2, dtype=np.uint64)
+            mismatched = ((folded[:, None] >> shifts[None, :]) & np.uint64(1)).astype(bool)
+            mit = mit_hit_scores(mismatched)
+        cfd = self._cfd(packed[guide_of], sites) if self._cfd_applies else None
+        return HitTable(
+            guide=guide_of.astype(np.int64),
+            contig=self._contig[sites].astype(np.int64),
+            position=self._position[sites],
+            strand=self._strand[sites].astype(np.int64),
+            mismatches=mismatches.astype(np.int64),
+            alternative_pam=~self._primary[sites],
+            mit_score=mit,
             cfd_score=cfd,
         )
 
-    def _cfd(self, packed: int, sites: _I64Array) -> npt.NDArray[np.float64]:
-        """CFD scores of ``sites`` against the packed spacer, from the index alone."""
+    def _cfd(self, packed: _U64Array, sites: _I64Array) -> npt.NDArray[np.float64]:
+        """CFD scores of ``sites`` against each one's packed spacer, from the index alone."""
         mismatch, pam = cfd_weights()
         shifts = np.arange(2 * (self._spacer - 1), -1, -2, dtype=np.uint64)
         site_codes = ((self._codes[sites][:, None] >> shifts[None, :]) & np.uint64(3)).astype(
             np.intp
         )
-        guide_codes = ((np.uint64(packed) >> shifts) & np.uint64(3)).astype(np.intp)
+        guide_codes = ((packed[:, None] >> shifts[None, :]) & np.uint64(3)).astype(np.intp)
         positions = np.arange(self._spacer)
-        per_base = mismatch[positions[None, :], guide_codes[None, :], site_codes]
+        per_base = mismatch[positions[None, :], guide_codes, site_codes]
         return np.asarray(per_base.prod(axis=1) * pam[self._pam2[sites]], dtype=np.float64)
 
     def specificity(self, hits: Iterable[OffTargetHit]) -> dict[str, float]:
