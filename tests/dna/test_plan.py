@@ -112,3 +112,19 @@ def test_bad_designs_name_the_modification(genome):
         plan_edits(no_protein, genome, strain="x", chassis="y")
     with pytest.raises(ValidationError, match="no modifications"):
         plan_edits({**DESIGN, "modifications": []}, genome, strain="x", chassis="y")
+
+
+def test_units_use_bank_parts_made_for_the_host_else_the_documented_defaults(genome):
+    plant = SequenceRecord("pICH41414:35S ter", "GTCGACCTGCAGGCATGCAAGCTT" * 4, description="plant")
+    coli = SequenceRecord("BBa_B1006", "AAAAAAAACCCCGCCCCTGACAGGGCGGGGTTTTTTTT", description="iGEM")
+    design = {**DESIGN, "modifications": [DESIGN["modifications"][2]]}
+    plan = plan_edits(
+        design, genome, strain="x", chassis="y", host="e_coli", parts={"terminator": [plant]}
+    )
+    labels = plan.edits[0].detail["parts"][0]
+    assert "BBa_B0015" in labels  # the plant terminator is not used in E. coli
+    assert "pICH41414:35S ter" not in labels
+    plan = plan_edits(
+        design, genome, strain="x", chassis="y", host="e_coli", parts={"terminator": [plant, coli]}
+    )
+    assert "BBa_B1006" in plan.edits[0].detail["parts"][0]

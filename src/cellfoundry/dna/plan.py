@@ -215,13 +215,21 @@ def _feature(kind: str, start: int, end: int, label: str, strand: int = 1) -> Fe
     )
 
 
+HOST_WORDS: Final[dict[str, tuple[str, ...]]] = {
+    "e_coli": ("e. coli", "escherichia", "bacteri", "bba_", "anderson", "igem"),
+    "s_cerevisiae": ("cerevisiae", "yeast", "ytk"),
+}
+"""Words in a bank part's name or description that mark it as made for the host."""
+
+
 def _part(
     parts: Mapping[str, Sequence[SequenceRecord]] | None, role: str, host: str
 ) -> tuple[str, str]:
-    available = list(parts.get(role, ())) if parts else []
-    if available:
-        chosen = available[0]
-        return chosen.name, chosen.sequence.upper()
+    """Pick the first bank part of the role made for the host, else the documented default."""
+    for record in parts.get(role, ()) if parts else ():
+        text = f"{record.name} {record.description}".lower()
+        if any(word in text for word in HOST_WORDS[host]):
+            return record.name, record.sequence.upper()
     return DEFAULT_PARTS[host][role]
 
 
@@ -578,12 +586,11 @@ def _plan_integration(
     notes.extend(gibson.warnings)
     if assembled != donor_forward.upper():
         raise ValidationError("the simulated Gibson product differs from the donor", field="donor")
+    pieces = ("arm-L", "insert", "arm-R")
     primers = [
-        (f"{name}-{pair.forward.position}-F", pair.forward.sequence, "assembly")
-        for pair in gibson.primers
-    ] + [
-        (f"{name}-{pair.reverse.position}-R", pair.reverse.sequence, "assembly")
-        for pair in gibson.primers
+        (f"{name}-{piece}-{end}", primer.sequence, "assembly")
+        for piece, pair in zip(pieces, gibson.primers, strict=True)
+        for end, primer in (("F", pair.forward), ("R", pair.reverse))
     ]
     lo = integration.left_arm.start
     hi = integration.right_arm.end
@@ -606,6 +613,7 @@ def _plan_integration(
         ),
         "fragment_bp": len(fragment),
         "units": [u.name for _, u in units],
+        "parts": [[f.label for f in u.features] for _, u in units],
         "kinds": [k for k, _ in units],
         "synthesis": {
             "fragments": len(synthesis.fragments),
