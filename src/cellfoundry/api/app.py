@@ -21,6 +21,7 @@ from cellfoundry.api.deps import check_text
 from cellfoundry.api.errors import install_error_handlers
 from cellfoundry.api.routes import api_router
 from cellfoundry.api.routes import designs as design_routes
+from cellfoundry.api.routes import dna as dna_routes
 from cellfoundry.api.routes import models as model_routes
 from cellfoundry.bank.services import Bank
 from cellfoundry.jobs import JobService
@@ -91,6 +92,11 @@ def create_app(db_url: str | None = None, *, bank: Bank | None = None) -> FastAP
                 "description": "Genome-scale metabolic models, the strains they belong to, "
                 "and analysis jobs (FBA, FVA, deletion screens) with progress and cancel.",
             },
+            {
+                "name": "dna",
+                "description": "CRISPR guides and off-targets on a strain's genome, editing "
+                "plans of planned strains, codon optimisation and Golden Gate assembly.",
+            },
         ],
     )
     app.state.bank = the_bank
@@ -99,6 +105,7 @@ def create_app(db_url: str | None = None, *, bank: Bank | None = None) -> FastAP
     app.include_router(api_router, prefix="/api")
     app.include_router(model_routes.router, prefix="/api", dependencies=[Depends(check_text)])
     app.include_router(design_routes.router, prefix="/api", dependencies=[Depends(check_text)])
+    app.include_router(dna_routes.router, prefix="/api", dependencies=[Depends(check_text)])
     app.include_router(web_router)
     app.include_router(sharing_pages)
     _mount_swagger_ui(app)
