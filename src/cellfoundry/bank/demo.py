@@ -14,6 +14,11 @@
 * Freezer boxes with samples, a viability test, and public, safe and patent deposits.
 * The E. coli core metabolic model (e_coli_core, shipped as ``bank/demo/e_coli_core.json``),
   linked to MG1655 (CF-00001) as its genome-scale model.
+* A planned strain of the Mycoplasma (CF-00105-D1) saved from a manual design: one gene
+  deleted, one knocked down by CRISPRi and GFP inserted; its editing plan is made on
+  demand from its page (planning is not part of loading the demo).
+* A MoClo level-1 acceptor (GGAG...CGCT, BsaI) for the Golden Gate page, made in silico from
+  pICH41421's site-free backbone and a short dropout (the suite has no level-1 acceptor).
 """
 
 from __future__ import annotations
@@ -33,6 +38,36 @@ ECOLI = "Escherichia coli K-12 MG1655"
 DEMO_MODEL = Path(__file__).with_name("demo") / "e_coli_core.json"
 #: The strain the demo model belongs to.
 DEMO_MODEL_STRAIN = "CF-00001"
+#: The demo strain with a genome in the bank, and the planned strain designed from it.
+DEMO_GENOME_STRAIN = "CF-00105"
+DEMO_PLANNED_STRAIN = "CF-00105-D1"
+#: The in-silico MoClo level-1 acceptor of the demo (see :func:`level1_acceptor`).
+DEMO_ACCEPTOR = "pL1-acceptor-demo"
+# GFP (Aequorea victoria, UniProt P42212 with F64L/S65T): the usual heterologous test protein
+_GFP = (
+    "MSKGEELFTGVVPILVELDGDVNGHKFSVSGEGEGDATYGKLTLKFICTTGKLPVPWPTLVTTFSYGVQCFSRYPDHMKQHDFFKSAM"
+    "PEGYVQERTIFFKDDGNYKTRAEVKFEGDTLVNRIELKGIDFKEDGNILGHKLEYNYNSHNVYIMADKQKNGIKVNFKIRHNIEDGS"
+    "VQLADHYQQNTPIGDGPVLLPDNHYLSTQSALSKDPNEKRDHMVLLEFVTAAGITHGMDELYK"
+)
+#: The demo's manual design on the Mycoplasma (format ``cellfoundry.strain-design/1``).
+DEMO_DESIGN: dict[str, object] = {
+    "format": "cellfoundry.strain-design/1",
+    "chassis": "Mycoplasma mycoides SC PG1",
+    "product": "GFP",
+    "substrate": "glucose",
+    "method": "manual",
+    "label": "ΔGa0076475_116 Ga0076475_1110(i) +avGFP",
+    "modifications": [
+        {"kind": "delete", "gene": "Ga0076475_116", "reactions": []},
+        {"kind": "knockdown", "gene": "Ga0076475_1110", "reactions": []},
+        {"kind": "insert", "gene": "avGFP", "organism": "Aequorea victoria", "protein": _GFP,
+         "reactions": []},
+    ],
+    "knockouts": [],
+    "added_reactions": [],
+    "evaluation": {},
+    "notes": ["demo design: a reporter strain, to show the editing plan"],
+}  # fmt: skip
 _K12 = {
     "organism_type": "bacterium",
     "risk_group": 1,
@@ -226,6 +261,8 @@ def load_demo(
     else:
         _accounts(bank, actor)  # a demo database from before accounts existed gets them
         _models(bank, actor)  # and one from before models existed gets the demo model
+        _acceptor(bank, actor)  # and the level-1 acceptor and planned strain of the DNA pages
+        _designs(bank, actor)
         return f"demo collection already loaded: {_describe(bank)}"
     genbank_dir = shared_data / "sbol-test-suite" / "GenBank"
     files = sorted(p for p in genbank_dir.glob("*.gb*") if p.is_file())
@@ -281,6 +318,7 @@ def load_demo(
         actor=actor,
     )
     _level0_parts(bank, unique, actor)
+    _acceptor(bank, actor)
     step()
     _stock(bank, actor)
     step()
@@ -289,6 +327,7 @@ def load_demo(
     _sharing(bank)
     step()
     _models(bank, actor)
+    _designs(bank, actor)
     step()
     return f"demo collection loaded: {_describe(bank)}"
 
@@ -316,6 +355,64 @@ def _models(bank: Bank, actor: str) -> None:
         strain=strain,
         actor=actor,
     )
+
+
+def _designs(bank: Bank, actor: str) -> None:
+    """Save the Mycoplasma design as a planned strain, unless it is there (or no genome)."""
+    try:
+        bank.get_strain(DEMO_PLANNED_STRAIN)
+        return
+    except NotFoundError:
+        pass
+    try:
+        bank.get_strain(DEMO_GENOME_STRAIN)
+    except NotFoundError:
+        return
+    bank.save_design(
+        DEMO_DESIGN,
+        parent_accession=DEMO_GENOME_STRAIN,
+        accession=DEMO_PLANNED_STRAIN,
+        actor=actor,
+        visibility="public",
+    )
+
+
+def level1_acceptor(donor: SequenceRecord) -> SequenceRecord | None:
+    """Make a MoClo level-1 acceptor (GGAG...CGCT, BsaI) from a level-0 plasmid's backbone.
+
+    The backbone between the donor's two BsaI sites (its marker and origin) is kept and a
+    short dropout with two inward BsaI sites leaves GGAG and CGCT, like pICH47732's
+    position-1 acceptor. ``None`` if the donor does not have exactly that layout.
+    """
+    seq = donor.sequence.upper()
+    fwd, rev = seq.find("GGTCTC"), seq.find("GAGACC")
+    if fwd < 0 or rev < 0 or seq.count("GGTCTC") != 1 or seq.count("GAGACC") != 1:
+        return None
+    body = seq[rev + 6 :] + seq[:fwd]
+    dropout = "TGAGACC" + "AAACCCGGGTTTAAACCCGGGAATTC" + "GGTCTCA"
+    return SequenceRecord(
+        DEMO_ACCEPTOR,
+        body + "GGAG" + dropout + "CGCT",
+        "circular",
+        description=f"MoClo level-1 acceptor (GGAG-CGCT, BsaI), in silico from the backbone "
+        f"of {donor.name} (demo)",
+    )
+
+
+def _acceptor(bank: Bank, actor: str) -> None:
+    """Store the demo's level-1 acceptor, made from pICH41421, unless it is there."""
+    try:
+        bank.get_sequence("plasmid", DEMO_ACCEPTOR)
+        return
+    except NotFoundError:
+        pass
+    try:
+        donor = bank.get_sequence("plasmid", "pICH41421")
+    except NotFoundError:
+        return
+    acceptor = level1_acceptor(donor)
+    if acceptor is not None:
+        bank.import_sequences([acceptor], kind="plasmid", actor=actor, source="demo")
 
 
 def _level0_parts(bank: Bank, plasmids: list[SequenceRecord], actor: str) -> None:

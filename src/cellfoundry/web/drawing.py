@@ -19,10 +19,10 @@ True
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
-from typing import Final
+from typing import Any, Final
 
 from cellfoundry.bank.models import Modification
 from cellfoundry.bank.views import Lineage, LineageNode
@@ -34,6 +34,7 @@ __all__ = [
     "design_envelope_svg",
     "feature_colour",
     "feature_key",
+    "guide_map_svg",
     "pedigree_svg",
     "plasmid_map_svg",
     "short_modification",
@@ -936,4 +937,220 @@ def design_envelope_svg(
             f'<text x="{_num(key_x + 32)}" y="{_num(y + 4)}">{_a(word)}</text>'
         )
     out.append("</g></svg>")
+    return "".join(out)
+
+
+# -----------------------------------------------------------------------------------------------
+# Guides on a gene
+
+#: Words a guide map shows unless the page passes translations.
+GUIDE_MAP_LABELS: Final[dict[str, str]] = {
+    "title": "Guides on the gene",
+    "guide": "guide",
+    "cut": "cut",
+    "forward": "+ strand",
+    "reverse": "− strand",
+    "pam": "PAM",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _GuideMark:
+    number: int
+    label: str
+    start: int
+    end: int
+    pam_len: int
+    strand: int
+    cut: int
+    spacer: str
+    pam: str
+
+
+def guide_map_svg(
+    gene: str,
+    cds: Sequence[tuple[int, int]],
+    strand: int,
+    guides: Sequence[Mapping[str, Any]],
+    *,
+    margin: int = 120,
+    labels: Mapping[str, str] | None = None,
+) -> str:
+    """Draw a gene region with its guides: the CDS as an arrow, each guide at its site.
+
+    ``cds`` holds the coding spans (0-based, half-open, forward coordinates) and ``strand``
+    the gene's strand. Each guide is a mapping with ``position`` (0-based start of
+    protospacer + PAM on the forward strand), ``strand`` (``1``/``-1`` or ``"+"``/``"-"``),
+    ``spacer``, ``pam`` and ``cut`` (the cut falls between ``cut - 1`` and ``cut``), as the
+    rows of :func:`cellfoundry.dna.design_guides`; an optional ``label`` names it (default:
+    its number). Guides on the + strand are drawn above the gene, those on the − strand
+    below, in lanes so that none overlaps; each has its PAM shaded and its cut site marked
+    (``class="cut"``). Coordinates are shown 1-based.
+
+    Examples
+    --------
+    >>> svg = guide_map_svg(
+    ...     "geneA", [(1000, 1600)], 1,
+    ...     [{"position": 1100, "strand": "+", "spacer": "A" * 20, "pam": "TGG", "cut": 1117},
+    ...      {"position": 1300, "strand": -1, "spacer": "C" * 20, "pam": "AGG", "cut": 1306}],
+    ... )
+    >>> svg.count('<g class="guide '), svg.count('class="cut"'), 'data-gene="geneA"' in svg
+    (2, 2, True)
+    """
+    text = {**GUIDE_MAP_LABELS, **(labels or {})}
+    spans = sorted((int(a), int(b)) for a, b in cds) or [(0, 1)]
+    marks: list[_GuideMark] = []
+    for number, guide in enumerate(guides, 1):
+        raw = guide.get("strand", 1)
+        spacer_len = len(str(guide.get("spacer", ""))) or 20
+        pam_len = len(str(guide.get("pam", ""))) or 3
+        start = int(guide.get("position", 0))
+        marks.append(
+            _GuideMark(
+                number=number,
+                label=str(guide.get("label") or number),
+                start=start,
+                end=start + spacer_len + pam_len,
+                pam_len=pam_len,
+                strand=-1 if raw in (-1, "-", "−") else 1,
+                cut=int(guide.get("cut", start)),
+                spacer=str(guide.get("spacer", "")),
+                pam=str(guide.get("pam", "")),
+            )
+        )
+    lo = min([spans[0][0]] + [m.start for m in marks]) - margin
+    hi = max([spans[-1][1]] + [m.end for m in marks]) + margin
+    lo = max(0, lo)
+    width, left, right = 960.0, 20.0, 20.0
+    pw = width - left - right
+    span = max(1, hi - lo)
+
+    def sx(position: float) -> float:
+        return left + (position - lo) / span * pw
+
+    lane_h, bar_h = 16.0, 9.0
+    lanes: dict[int, list[list[tuple[float, float]]]] = {1: [], -1: []}
+    placed = []
+    for mark in sorted(marks, key=lambda m: (m.start, m.number)):
+        x0, x1 = sx(mark.start), max(sx(mark.end), sx(mark.start) + 5)
+        label_w = _text_width(mark.label, 10) + 4
+        extent = (x0 - 1, x1 + label_w)
+        rows = lanes[mark.strand]
+        for index, row in enumerate(rows):
+            if all(extent[0] > b or extent[1] < a for a, b in row):
+                row.append(extent)
+                lane = index
+                break
+        else:
+            rows.append([extent])
+            lane = len(rows) - 1
+        placed.append((mark, lane, x0, x1))
+    above, below = len(lanes[1]), len(lanes[-1])
+    top = 30.0
+    gene_y = top + 18 + above * lane_h + 10  # upper edge of the CDS arrow
+    gene_h = 18.0
+    axis_y = gene_y + gene_h + 12 + below * lane_h + 8
+    height = axis_y + 36
+    title = _a(text["title"])
+    out = [
+        f'<svg class="guide-map" xmlns="http://www.w3.org/2000/svg" '
+        f'viewBox="0 0 {_num(width)} {_num(height)}" width="{_num(width)}" '
+        f'height="{_num(height)}" role="img" aria-label="{title}" data-gene="{_a(gene)}" '
+        f'data-guides="{len(marks)}"><title>{title}</title>',
+        "<style>.guide-map text{font-size:11px;fill:#27313d}"
+        ".guide-map .tick{stroke:#6b7685;stroke-width:1}"
+        ".guide-map .ticklabel{font-size:10px;fill:#6b7685}"
+        ".guide-map .guide:hover rect{stroke-width:1.6}"
+        ".guide-map .strandlabel{font-size:10px;fill:#6b7685}</style>",
+    ]
+    # the gene: one arrow over its spans (introns as a thin line), 3' end pointed
+    g0, g1 = sx(spans[0][0]), sx(spans[-1][1])
+    out.append(
+        f'<line class="intron" x1="{_num(g0)}" y1="{_num(gene_y + gene_h / 2)}" '
+        f'x2="{_num(g1)}" y2="{_num(gene_y + gene_h / 2)}" stroke="#4e79a7" stroke-width="1.5"/>'
+    )
+    head = min(12.0, (g1 - g0) / 3)
+    for index, (a, b) in enumerate(spans):
+        x0, x1 = sx(a), sx(b)
+        y0, y1, ym = gene_y, gene_y + gene_h, gene_y + gene_h / 2
+        last = index == len(spans) - 1 if strand != -1 else index == 0
+        if last and strand == 1:
+            tip = max(x0, x1 - head)
+            points = f"{_num(x0)},{_num(y0)} {_num(tip)},{_num(y0)} {_num(x1)},{_num(ym)} "
+            points += f"{_num(tip)},{_num(y1)} {_num(x0)},{_num(y1)}"
+        elif last and strand == -1:
+            tip = min(x1, x0 + head)
+            points = f"{_num(x1)},{_num(y0)} {_num(tip)},{_num(y0)} {_num(x0)},{_num(ym)} "
+            points += f"{_num(tip)},{_num(y1)} {_num(x1)},{_num(y1)}"
+        else:
+            points = f"{_num(x0)},{_num(y0)} {_num(x1)},{_num(y0)} {_num(x1)},{_num(y1)} "
+            points += f"{_num(x0)},{_num(y1)}"
+        out.append(
+            f'<polygon class="cds" points="{points}" fill="{feature_colour("CDS")}" '
+            f'fill-opacity=".85" stroke="#33404f" stroke-width=".6"><title>{_a(gene)} '
+            f"{a + 1}..{b} ({'+' if strand == 1 else '−'})</title></polygon>"
+        )
+    gene_label = _fit(gene, 11, max(30.0, g1 - g0 - head - 6))
+    out.append(
+        f'<text class="gene-name" x="{_num((g0 + g1) / 2)}" y="{_num(gene_y + gene_h / 2 + 4)}" '
+        f'text-anchor="middle" style="fill:#fff;font-weight:600">{_a(gene_label)}</text>'
+    )
+    out.append(
+        f'<text class="strandlabel" x="{_num(left)}" y="{_num(top + 8)}">'
+        f"{_a(text['forward'])}</text>"
+    )
+    if below:
+        out.append(
+            f'<text class="strandlabel" x="{_num(left)}" y="{_num(axis_y - 10)}">'
+            f"{_a(text['reverse'])}</text>"
+        )
+    # the guides: protospacer bar, PAM shaded, cut marked across the gene
+    for mark, lane, x0, x1 in placed:
+        if mark.strand == 1:
+            y = gene_y - 8 - (lane + 1) * lane_h + (lane_h - bar_h)
+        else:
+            y = gene_y + gene_h + 8 + lane * lane_h
+        w = x1 - x0
+        pam_w = max(2.0, w * mark.pam_len / max(1, mark.end - mark.start))
+        pam_x = x1 - pam_w if mark.strand == 1 else x0
+        cut_x = sx(mark.cut)
+        sign = "+" if mark.strand == 1 else "−"
+        tooltip = (
+            f"{_a(text['guide'])} {_a(mark.label)}: {_a(mark.spacer)} "
+            f"{_a(text['pam'])} {_a(mark.pam)} ({sign}) "
+            f"{mark.start + 1}..{mark.end}; {_a(text['cut'])} {mark.cut}|{mark.cut + 1}"
+        )
+        edge = gene_y if mark.strand == 1 else gene_y + gene_h
+        bar_edge = y + bar_h if mark.strand == 1 else y
+        out.append(
+            f'<g class="guide {"fwd" if mark.strand == 1 else "rev"}" '
+            f'data-guide="{mark.number}" data-spacer="{_a(mark.spacer)}" '
+            f'data-cut="{mark.cut}" data-strand="{sign}"><title>{tooltip}</title>'
+            f'<rect x="{_num(x0)}" y="{_num(y)}" width="{_num(w)}" height="{_num(bar_h)}" '
+            f'rx="1.5" fill="#f28e2b" stroke="#8a4b0f" stroke-width=".6"/>'
+            f'<rect class="pam" x="{_num(pam_x)}" y="{_num(y)}" width="{_num(pam_w)}" '
+            f'height="{_num(bar_h)}" fill="#8a4b0f"/>'
+            f'<line class="cut" x1="{_num(cut_x)}" y1="{_num(bar_edge)}" x2="{_num(cut_x)}" '
+            f'y2="{_num(edge)}" stroke="#b3261e" stroke-width="1.4" stroke-dasharray="2 1.5"/>'
+            f'<path d="M{_num(cut_x - 3.5)},{_num(edge - 5 if mark.strand == 1 else edge + 5)} '
+            f"L{_num(cut_x + 3.5)},{_num(edge - 5 if mark.strand == 1 else edge + 5)} "
+            f'L{_num(cut_x)},{_num(edge)} Z" fill="#b3261e"/>'
+            f'<text x="{_num(x1 + 2)}" y="{_num(y + bar_h - 1)}" font-size="10">'
+            f"{_a(mark.label)}</text></g>"
+        )
+    # the coordinate axis, 1-based
+    out.append(
+        f'<line class="axis" x1="{_num(left)}" y1="{_num(axis_y)}" x2="{_num(left + pw)}" '
+        f'y2="{_num(axis_y)}" stroke="#4a5566" stroke-width="1.5"/>'
+    )
+    step = _nice_step(span, 6)
+    first = (lo // step + 1) * step
+    for position in range(first, hi + 1, step):
+        x = sx(position)
+        out.append(
+            f'<line class="tick" x1="{_num(x)}" y1="{_num(axis_y)}" x2="{_num(x)}" '
+            f'y2="{_num(axis_y + 5)}"/><text class="ticklabel" x="{_num(x)}" '
+            f'y="{_num(axis_y + 17)}" text-anchor="middle">{position:,}</text>'
+        )
+    out.append("</svg>")
     return "".join(out)
