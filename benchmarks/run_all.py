@@ -11,6 +11,11 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 
-for script in ("bench_bank.py", "bench_sequence_search.py"):
+for script in (
+    "bench_bank.py",
+    "bench_sequence_search.py",
+    "bench_offtarget.py",
+    "bench_dna_design.py",
+):
     print(f"## {script}", flush=True)
     subprocess.run([sys.executable, str(HERE / script)], check=True)
