@@ -649,6 +649,46 @@ class EditingPlanRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class CampaignRow(Base):
+    """A DBTL campaign (migration 0012): goal and design space as JSON, on a chassis strain."""
+
+    __tablename__ = "campaigns"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    chassis_id: Mapped[int] = mapped_column(ForeignKey("strains.id", ondelete="RESTRICT"))
+    goal: Mapped[str] = mapped_column(Text)
+    design_space: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class CampaignCycleRow(Base):
+    """One Design-Build-Test-Learn cycle of a campaign: worklists, model, recommendations."""
+
+    __tablename__ = "campaign_cycles"
+    __table_args__ = (UniqueConstraint("campaign_id", "number", name="uq_campaign_cycles_number"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    worklists: Mapped[str] = mapped_column(Text)
+    model: Mapped[str] = mapped_column(Text)
+    recommendations: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class CampaignStrainRow(Base):
+    """A strain built in a cycle: the design it realises and what was measured on it."""
+
+    __tablename__ = "campaign_strains"
+    __table_args__ = (Index("ix_campaign_strains_cycle", "cycle_id"),)
+    strain_id: Mapped[int] = mapped_column(
+        ForeignKey("strains.id", ondelete="CASCADE"), primary_key=True
+    )
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("campaign_cycles.id", ondelete="CASCADE"))
+    design: Mapped[str] = mapped_column(Text)
+    measurements: Mapped[str] = mapped_column(Text)
+
+
 class Job(Base):
     """A long computation (a flux analysis, a deletion screen) and its result.
 

@@ -22,8 +22,8 @@ from alembic import command
 from sqlalchemy import create_engine, event
 
 from cellfoundry.bank._accounts import AccountsMixin
+from cellfoundry.bank._campaigns import CampaignsMixin
 from cellfoundry.bank._designs import DesignsMixin
-from cellfoundry.bank._editing import EditingMixin
 from cellfoundry.bank._models import ModelsMixin
 from cellfoundry.bank._requests import RequestsMixin
 from cellfoundry.bank._rows import (
@@ -51,7 +51,7 @@ __all__ = ["Bank", "SequenceKind", "check_strain", "default_url", "read_and_impo
 
 
 class Bank(
-    EditingMixin,
+    CampaignsMixin,
     DesignsMixin,
     StrainsMixin,
     SequencesMixin,

@@ -289,6 +289,7 @@ def strain(request: Request, accession: str, bank: BankDep) -> HTMLResponse:
             "value_groups": VALUE_GROUPS,
             "strain_model": bank.strain_model(accession),
             "design": _design_summary(bank.strain_design(accession)),
+            "campaign": bank.strain_campaign(accession),
             **_access_context(bank, accession, view.owner),
         },
         section="strains",
