@@ -18,7 +18,19 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet --no-deps criscross==0.1.8
 	touch $@
 
-venv: $(BIN)/.installed
+# opentrons 8.8.2 runs the Protocol API simulator for tests/automation/test_opentrons.py, in a
+# venv of its own (it pins numpy 1.26, which clashes with the main venv); 10.1.0 cannot load its
+# protocol engine on Python 3.11 (pydantic refuses a typing.TypedDict below Python 3.12)
+OT_VENV ?= .venv-opentrons
+OT_BIN  := $(OT_VENV)/bin
+
+$(OT_BIN)/.installed:
+	$(PYTHON) -m venv $(OT_VENV)
+	$(OT_BIN)/pip install --quiet --upgrade pip
+	$(OT_BIN)/pip install --quiet opentrons==8.8.2
+	touch $@
+
+venv: $(BIN)/.installed $(OT_BIN)/.installed
 
 demo: venv
 	$(BIN)/cellfoundry --db sqlite:///$(DEMO_DB) demo --shared-data $(SHARED_DATA)
@@ -43,4 +55,4 @@ bench: venv
 	$(BIN)/python benchmarks/run_all.py
 
 clean:
-	rm -rf $(VENV) build dist src/*.egg-info demo.db
+	rm -rf $(VENV) $(OT_VENV) build dist src/*.egg-info demo.db
