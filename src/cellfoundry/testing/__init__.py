@@ -1,0 +1,1 @@
+"""Test doubles and simulated ground truths shipped for tests and benchmarks."""
