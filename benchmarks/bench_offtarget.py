@@ -173,8 +173,10 @@ def seed_candidates(index: OffTargetIndex, guides: Sequence[str], k: int) -> lis
     for guide in guides:
         packed = index._pack(guide, guide)
         total = 0
-        for t, (s1, w1, s2, w2) in enumerate(tables.keys.tolist()):
-            key = (((packed >> s1) & ((1 << w1) - 1)) << w2) | ((packed >> s2) & ((1 << w2) - 1))
+        for t, layout in enumerate(tables.keys.tolist()):
+            key = 0
+            for shift, width in zip(layout[::2], layout[1::2], strict=True):
+                key = (key << width) | ((packed >> shift) & ((1 << width) - 1))
             total += int(tables.offsets[t, key + 1] - tables.offsets[t, key])
         counts.append(total)
     return counts

@@ -283,3 +283,32 @@ def test_search_table_holds_the_same_hits_as_search_in_the_same_order():
         )
         assert hit.mit_score == pytest.approx(table.mit_score[k])
         assert hit.cfd_score == pytest.approx(table.cfd_score[k])
+
+
+@pytest.mark.parametrize("max_mismatches", [0, 2, 4])
+def test_single_pair_and_triple_seed_tables_find_the_same_hits(monkeypatch, max_mismatches):
+    from cellfoundry.dna import _offtarget_kernel as kernel
+    from cellfoundry.dna.offtarget import OffTargetIndex
+
+    rng = np.random.default_rng(5)
+    genome = {"c": "".join(rng.choice(list("AACGTT"), 60_000))}  # AT-rich, like Mycoplasma
+    targets = find_guides(genome["c"])
+    guides = [targets[i].spacer for i in (0, len(targets) // 3, len(targets) // 2, -1)]
+    sites = len(OffTargetIndex(genome))
+
+    def hits_with(budget: int) -> tuple[int, list[tuple[str, int, int, int]]]:
+        monkeypatch.setattr(kernel, "PAIR_TABLE_BUDGET", budget)
+        index = OffTargetIndex(genome)
+        found = index.search(guides, max_mismatches, include_alternative=True)
+        tables = index._tables(max_mismatches).keys.shape[0]
+        return tables, [(h.guide_id, h.position, h.strand, h.mismatches) for h in found]
+
+    k = max_mismatches
+    singles = hits_with(0)
+    pairs = hits_with(sites * ((k + 2) * (k + 1) // 2) * 13)
+    triples = hits_with(10**12)
+    assert singles[0] == k + 1
+    assert pairs[0] == (k + 2) * (k + 1) // 2
+    assert triples[0] == (k + 3) * (k + 2) * (k + 1) // 6
+    assert singles[1] == pairs[1] == triples[1]
+    assert len(triples[1]) >= len(guides)

@@ -1,23 +1,23 @@
 """Compiled kernels of the off-target index (numba): bucket tables and the seed search.
 
-Pigeonhole, strengthened: split the spacer into ``k + 2`` disjoint parts; a site within
-``k`` mismatches differs in at most ``k`` of them, so at least **two** parts match exactly.
-The index keeps one table per pair of parts, the sites bucketed by the bases of both (up
-to ``BUCKET_BASES``; a counting sort, so ``offsets[key] .. offsets[key + 1]`` is a bucket).
-A key twice as long as a single part's makes buckets about ``4^(20/(k+2))`` times smaller:
-at 4 mismatches on a 20-nt spacer, some 150 candidates a guide on a 1.2 Mb genome instead
-of 7,500 with ``k + 1`` single parts.
+Pigeonhole, strengthened: split the spacer into ``k + m`` disjoint parts; a site within ``k``
+mismatches differs in at most ``k`` of them, so at least ``m`` parts match exactly. The
+index keeps one table per ``m``-subset of the parts, the sites bucketed by the bases of those
+parts (up to ``BUCKET_BASES``; a counting sort, so ``offsets[key] .. offsets[key + 1]`` is a
+bucket). Longer keys make smaller buckets: at 4 mismatches on the 1.2 Mb Mycoplasma genome a
+guide meets about 7,500 candidates with single parts (``m = 1``), 1,200 with pairs and 320
+with triples. The largest ``m`` (3, 2, 1) whose tables fit ``PAIR_TABLE_BUDGET`` is used.
 
-A search visits, for every guide and every pair, the guide's bucket, whose sites lie side
-by side in memory (each table holds its own copy of the packed spacers in bucket order), and
-verifies each site by XOR against the packed spacer. A site is reported at the first pair
-whose bucket holds it, so each hit comes once. Where the pair tables would take too much
-memory (``PAIR_TABLE_BUDGET``), single parts (``k + 1``) are used; both are exact.
+A search visits, for every guide and every table, the guide's bucket, whose sites lie side by
+side in memory (each table holds its own copy of the packed spacers in bucket order), and
+verifies each site by XOR and a population count. A site is reported at the first table whose
+bucket holds it, so each hit comes once. Every choice of ``m`` is exact.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Final
@@ -31,8 +31,8 @@ __all__ = ["BUCKET_BASES", "PAIR_TABLE_BUDGET", "SeedTables", "seed_search", "se
 BUCKET_BASES: Final = 10
 """Bases that key a bucket at most (4^10 buckets, 8 MB of offsets a table)."""
 
-PAIR_TABLE_BUDGET: Final = 1_200_000_000
-"""Bytes the pair tables may take (sites x pairs x 13); beyond it single parts are used."""
+PAIR_TABLE_BUDGET: Final = 600_000_000
+"""Bytes the seed tables may take (sites x tables x 13); beyond it fewer exact parts are used."""
 
 _BYTES_PER_SITE: Final = 13  # packed spacer 8 + site number 4 + PAM flag 1
 
@@ -48,22 +48,26 @@ def _popcount(x: np.uint64) -> int:  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
-def _key(code: np.uint64, s1: int, w1: int, s2: int, w2: int) -> int:  # pragma: no cover
-    first = (code >> np.uint64(s1)) & ((np.uint64(1) << np.uint64(w1)) - np.uint64(1))
-    second = (code >> np.uint64(s2)) & ((np.uint64(1) << np.uint64(w2)) - np.uint64(1))
-    return int((first << np.uint64(w2)) | second)
+def _key(
+    code: np.uint64, s1: int, w1: int, s2: int, w2: int, s3: int, w3: int
+) -> int:  # pragma: no cover - compiled
+    one = np.uint64(1)
+    first = (code >> np.uint64(s1)) & ((one << np.uint64(w1)) - one)
+    second = (code >> np.uint64(s2)) & ((one << np.uint64(w2)) - one)
+    third = (code >> np.uint64(s3)) & ((one << np.uint64(w3)) - one)
+    return int((((first << np.uint64(w2)) | second) << np.uint64(w3)) | third)
 
 
 @njit(cache=True, nogil=True)
 def _bucket_sort(
-    codes: Any, primary: Any, s1: int, w1: int, s2: int, w2: int
+    codes: Any, primary: Any, s1: int, w1: int, s2: int, w2: int, s3: int, w3: int
 ) -> tuple[Any, Any, Any, Any]:  # pragma: no cover - compiled
     n = codes.size
-    size = 1 << (w1 + w2)
+    size = 1 << (w1 + w2 + w3)
     offsets = np.zeros(size + 1, dtype=np.int64)
     keys = np.empty(n, dtype=np.int64)
     for i in range(n):
-        k = _key(codes[i], s1, w1, s2, w2)
+        k = _key(codes[i], s1, w1, s2, w2, s3, w3)
         keys[i] = k
         offsets[k + 1] += 1
     for k in range(size):
@@ -88,14 +92,14 @@ class SeedTables:
 
     ``codes`` and ``primary`` hold each table's copy of the sites' packed spacers and PAM
     flags in bucket order, so a bucket is scanned from contiguous memory. ``keys`` holds
-    each table's key layout: shift and width (bits) of its first and second part.
+    each table's key layout: shift and width (bits) of each of its (up to three) parts.
     """
 
     orders: npt.NDArray[np.int32]  # (tables, sites)
     codes: npt.NDArray[np.uint64]  # (tables, sites), in bucket order
     primary: npt.NDArray[np.bool_]  # (tables, sites), in bucket order
     offsets: npt.NDArray[np.int64]  # (tables, buckets + 1)
-    keys: npt.NDArray[np.int64]  # (tables, 4): s1, w1, s2, w2
+    keys: npt.NDArray[np.int64]  # (tables, 6): s1, w1, s2, w2, s3, w3
 
     @property
     def nbytes(self) -> int:
@@ -103,27 +107,30 @@ class SeedTables:
         return sum(a.nbytes for a in (self.orders, self.codes, self.primary, self.offsets))
 
 
-def _layouts(spacer: int, max_mismatches: int, sites: int) -> list[tuple[int, int, int, int]]:
-    """Key layouts (s1, w1, s2, w2) of the seed tables for this mismatch limit."""
-    pairs = (max_mismatches + 2) * (max_mismatches + 1) // 2
-    use_pairs = max_mismatches + 2 <= spacer and sites * pairs * _BYTES_PER_SITE <= (
-        PAIR_TABLE_BUDGET
-    )
-    n = max_mismatches + 2 if use_pairs else max_mismatches + 1
+def _layouts(spacer: int, max_mismatches: int, sites: int) -> list[tuple[int, ...]]:
+    """Key layouts (s1, w1, s2, w2, s3, w3) of the seed tables for this mismatch limit.
+
+    With ``k + m`` parts, ``m`` of them match exactly; one table per ``m``-subset of parts,
+    keyed by their bases (at most ``BUCKET_BASES``). The largest ``m`` (3, 2, then 1) whose
+    tables fit :data:`PAIR_TABLE_BUDGET` is used: longer keys, fewer candidates.
+    """
+    for m in (3, 2, 1):
+        n = max_mismatches + m
+        tables = math.comb(n, m)
+        if n <= spacer and (m == 1 or sites * tables * _BYTES_PER_SITE <= PAIR_TABLE_BUDGET):
+            break
     bounds = [spacer * i // n for i in range(n + 1)]
     parts = list(itertools.pairwise(bounds))
-    layouts: list[tuple[int, int, int, int]] = []
-    if use_pairs:
-        for (a, b), (c, d) in itertools.combinations(parts, 2):
-            first = min(b - a, BUCKET_BASES)
-            second = min(d - c, BUCKET_BASES - first)
-            layouts.append(
-                (2 * (spacer - a - first), 2 * first, 2 * (spacer - c - second), 2 * second)
-            )
-    else:
-        for a, b in parts:
-            first = min(b - a, BUCKET_BASES)
-            layouts.append((2 * (spacer - a - first), 2 * first, 0, 0))
+    layouts: list[tuple[int, ...]] = []
+    for chosen in itertools.combinations(parts, m):
+        layout: list[int] = []
+        room = BUCKET_BASES
+        for a, b in chosen:
+            bases = min(b - a, room)
+            room -= bases
+            layout += [2 * (spacer - a - bases), 2 * bases]
+        layout += [0, 0] * (3 - m)
+        layouts.append(tuple(layout))
     return layouts
 
 
@@ -148,7 +155,7 @@ def seed_tables(
         codes=np.stack([b[2] for b in buckets]),
         primary=np.stack([b[3] for b in buckets]),
         offsets=offsets,
-        keys=np.array(layouts, dtype=np.int64).reshape(-1, 4),
+        keys=np.array(layouts, dtype=np.int64).reshape(-1, 6),
     )
 
 
@@ -174,12 +181,15 @@ def _seed_search(
     for t in range(tables):
         m1 = ((one << np.uint64(keys[t, 1])) - one) << np.uint64(keys[t, 0])
         m2 = ((one << np.uint64(keys[t, 3])) - one) << np.uint64(keys[t, 2])
-        masks[t] = m1 | m2
+        m3 = ((one << np.uint64(keys[t, 5])) - one) << np.uint64(keys[t, 4])
+        masks[t] = m1 | m2 | m3
     odd = np.uint64(0x5555_5555_5555_5555)
     for g in range(guides.size):
         packed = guides[g]
         for t in range(tables):
-            key = _key(packed, keys[t, 0], keys[t, 1], keys[t, 2], keys[t, 3])
+            key = _key(
+                packed, keys[t, 0], keys[t, 1], keys[t, 2], keys[t, 3], keys[t, 4], keys[t, 5]
+            )
             lo = offsets[t, key]
             hi = offsets[t, key + 1]
             for j in range(lo, hi):  # the bucket's sites lie side by side: a linear scan
