@@ -30,6 +30,7 @@ from cellfoundry.bank.search import StrainQuery
 from cellfoundry.bank.services import Bank, read_and_import
 from cellfoundry.cli.design import design_app
 from cellfoundry.cli.dna import dna_app
+from cellfoundry.cli.foundry import assay_app, campaign_app, learn_app, plate_app, worklist
 from cellfoundry.cli.model import model_app
 from cellfoundry.core.errors import CellfoundryError
 
@@ -39,6 +40,11 @@ app.add_typer(bank_app, name="bank")
 app.add_typer(model_app, name="model")
 app.add_typer(design_app, name="design")
 app.add_typer(dna_app, name="dna")
+app.add_typer(campaign_app, name="campaign")
+app.add_typer(plate_app, name="plate")
+app.add_typer(assay_app, name="assay")
+app.add_typer(learn_app, name="learn")
+app.command("worklist")(worklist)
 
 console = Console()
 err_console = Console(stderr=True)
