@@ -153,6 +153,7 @@ class Stored:
     releases: tuple[int, ...]
     models: tuple[int, ...]
     jobs: tuple[str, ...]
+    campaigns: tuple[str, ...] = ()
 
     @classmethod
     def read(cls, bank: Bank) -> Stored:
@@ -188,6 +189,7 @@ class Stored:
             releases=tuple(g.id for g in bank.list_grants()),
             models=models,
             jobs=jobs,
+            campaigns=tuple(c.name for c in bank.campaigns()),
         )
 
     def for_path(self, path: str, parameter: str) -> tuple[str | int, ...] | None:
@@ -208,6 +210,10 @@ class Stored:
             return self.plasmids
         if parameter == "name" and path.startswith("/api/parts/"):
             return self.parts
+        if parameter == "name" and path.startswith("/api/campaigns/"):
+            return self.campaigns
+        if parameter == "kind" and "/worklists/" in path:
+            return ("opentrons.py", "tecan.gwl", "echo.csv")
         if parameter == "model_id":
             return self.models
         if parameter == "job_id":
@@ -309,6 +315,12 @@ def fuzzed_schema(bank: Bank, stored: Stored) -> Any:
 @pytest.fixture
 def demo_bank(bank: Bank, shared_data: Path) -> Bank:
     load_demo(bank, shared_data, actor="demo")
+    bank.create_campaign(
+        "fuzz1",
+        chassis=bank.export_strains()[0].accession,
+        goal={"product": "lycopene"},
+        design_space={"factors": {"promoter": ["J23100", "J23114"], "rbs": ["B0034", "B0032"]}},
+    )
     return bank
 
 

@@ -20,6 +20,7 @@ from cellfoundry import __version__
 from cellfoundry.api.deps import check_text
 from cellfoundry.api.errors import install_error_handlers
 from cellfoundry.api.routes import api_router
+from cellfoundry.api.routes import campaigns as campaign_routes
 from cellfoundry.api.routes import designs as design_routes
 from cellfoundry.api.routes import dna as dna_routes
 from cellfoundry.api.routes import models as model_routes
@@ -93,6 +94,12 @@ def create_app(db_url: str | None = None, *, bank: Bank | None = None) -> FastAP
                 "and analysis jobs (FBA, FVA, deletion screens) with progress and cancel.",
             },
             {
+                "name": "campaigns",
+                "description": "DBTL campaigns of the automated foundry: cycles of designs built "
+                "into strains with their robot worklists, measurements, models and "
+                "recommendations for the next cycle.",
+            },
+            {
                 "name": "dna",
                 "description": "CRISPR guides and off-targets on a strain's genome, editing "
                 "plans of planned strains, codon optimisation and Golden Gate assembly.",
@@ -106,6 +113,7 @@ def create_app(db_url: str | None = None, *, bank: Bank | None = None) -> FastAP
     app.include_router(model_routes.router, prefix="/api", dependencies=[Depends(check_text)])
     app.include_router(design_routes.router, prefix="/api", dependencies=[Depends(check_text)])
     app.include_router(dna_routes.router, prefix="/api", dependencies=[Depends(check_text)])
+    app.include_router(campaign_routes.router, prefix="/api", dependencies=[Depends(check_text)])
     app.include_router(web_router)
     app.include_router(sharing_pages)
     _mount_swagger_ui(app)

@@ -1154,3 +1154,239 @@ def guide_map_svg(
         )
     out.append("</svg>")
     return "".join(out)
+
+
+# -----------------------------------------------------------------------------------------------
+# DBTL campaigns: progress over cycles, and a cycle's plate
+
+#: Words a campaign's drawings show unless the page passes translations.
+CAMPAIGN_LABELS: Final[dict[str, str]] = {
+    "title": "Titre per cycle",
+    "cycle": "cycle",
+    "titre": "titre (g/L)",
+    "best": "best so far",
+    "goal": "goal",
+    "strain": "strain",
+    "plate_title": "Destination plate",
+    "not_measured": "not measured",
+}
+
+
+def campaign_progress_svg(
+    cycles: Sequence[Sequence[tuple[str, float]]],
+    *,
+    goal: float | None = None,
+    labels: Mapping[str, str] | None = None,
+) -> str:
+    """Plot a campaign's progress: each measured strain's titre per cycle, best so far, goal.
+
+    ``cycles`` holds, per cycle in order, its measured strains as (accession, titre). Every
+    strain is one dot (``class="pt"``, ``data-strain``); the best titre up to each cycle is a
+    line (``class="best"``) and the goal a dashed line (``class="goal"``).
+
+    Examples
+    --------
+    >>> svg = campaign_progress_svg([[("a", 0.2), ("b", 0.5)], [("c", 0.9)]], goal=1.0)
+    >>> svg.count('class="pt"'), 'class="goal"' in svg, 'data-best="0.5 0.9"' in svg
+    (3, True, True)
+    """
+    text = {**CAMPAIGN_LABELS, **(labels or {})}
+    n = max(len(cycles), 1)
+    values = [v for cycle in cycles for _, v in cycle if math.isfinite(v)]
+    width, height = 520.0, 300.0
+    left, right, top, bottom = 64.0, 20.0, 16.0, 50.0
+    pw, ph = width - left - right, height - top - bottom
+    yt = _ticks(max([*values, goal if goal is not None and math.isfinite(goal) else 0.0]))
+    y1 = yt[-1]
+    slot = pw / n
+
+    def sx(cycle: int) -> float:
+        return left + (cycle - 0.5) * slot
+
+    def sy(v: float) -> float:
+        return top + ph - max(0.0, v) / y1 * ph
+
+    title = _a(text["title"])
+    best: list[float] = []
+    running = -math.inf
+    for cycle in cycles:
+        finite = [v for _, v in cycle if math.isfinite(v)]
+        running = max([running, *finite])
+        best.append(running)
+    shown_best = " ".join(f"{b:.4g}" for b in best if math.isfinite(b))
+    out = [
+        f'<svg class="campaign-progress" xmlns="http://www.w3.org/2000/svg" '
+        f'viewBox="0 0 {_num(width)} {_num(height)}" width="{_num(width)}" '
+        f'height="{_num(height)}" role="img" aria-label="{title}" data-points="{len(values)}" '
+        f'data-best="{shown_best}"><title>{title}</title>',
+        f'<rect x="{_num(left)}" y="{_num(top)}" width="{_num(pw)}" height="{_num(ph)}" '
+        f'fill="#fbfcfe" stroke="#d9dee5"/>',
+    ]
+    for t in yt:
+        y = sy(t)
+        out.append(
+            f'<line x1="{_num(left)}" y1="{_num(y)}" x2="{_num(left + pw)}" y2="{_num(y)}" '
+            f'stroke="#edf0f3"/><text class="tick y" x="{_num(left - 6)}" y="{_num(y + 4)}" '
+            f'text-anchor="end" font-size="11" fill="#5d6978">{t:g}</text>'
+        )
+    for k in range(1, n + 1):
+        out.append(
+            f'<text class="tick x" x="{_num(sx(k))}" y="{_num(top + ph + 16)}" '
+            f'text-anchor="middle" font-size="11" fill="#5d6978">{k}</text>'
+        )
+    out.append(
+        f'<text class="axis-label x" x="{_num(left + pw / 2)}" y="{_num(height - 10)}" '
+        f'text-anchor="middle" font-size="12" fill="#34404e">{_a(text["cycle"])}</text>'
+        f'<text class="axis-label y" transform="translate(15,{_num(top + ph / 2)}) rotate(-90)" '
+        f'text-anchor="middle" font-size="12" fill="#34404e">{_a(text["titre"])}</text>'
+    )
+    if goal is not None and math.isfinite(goal):
+        y = sy(goal)
+        out.append(
+            f'<line class="goal" x1="{_num(left)}" y1="{_num(y)}" x2="{_num(left + pw)}" '
+            f'y2="{_num(y)}" stroke="#b3261e" stroke-width="1.6" stroke-dasharray="6 4">'
+            f"<title>{_a(text['goal'])}: {goal:.4g}</title></line>"
+        )
+    # a step line: level across each cycle's slot, rising where a cycle beat the best
+    line = " ".join(
+        f"{_num(sx(k) - slot * 0.45)},{_num(sy(b))} {_num(sx(k) + slot * 0.45)},{_num(sy(b))}"
+        for k, b in enumerate(best, 1)
+        if math.isfinite(b)
+    )
+    if line:
+        out.append(
+            f'<polyline class="best" points="{line}" fill="none" stroke="#2f6fad" '
+            f'stroke-width="2.2"/>'
+        )
+    for k, cycle in enumerate(cycles, 1):
+        dots: list[tuple[str, float]] = [(a, t) for a, t in cycle if math.isfinite(t)]
+        spread = min(slot * 0.6, 80.0)
+        for i, (accession, titre) in enumerate(dots):
+            offset = 0.0 if len(dots) == 1 else (i / (len(dots) - 1) - 0.5) * spread
+            out.append(
+                f'<circle class="pt" data-strain="{_a(accession)}" data-cycle="{k}" '
+                f'cx="{_num(sx(k) + offset)}" cy="{_num(sy(titre))}" r="3.6" fill="#59a14f" '
+                f'fill-opacity=".75" stroke="#2d6a27" stroke-width=".8"><title>'
+                f"{_a(accession)}: {titre:.4g}</title></circle>"
+            )
+    words = [_fit(text[k], 11, 150) for k in ("best", "goal")]
+    key_w = 44 + max(_text_width(w, 11) for w in words)
+    key_x, key_y = left + 8, top + 8
+    out.append(
+        f'<g class="key" font-size="11" fill="#34404e"><rect x="{_num(key_x)}" '
+        f'y="{_num(key_y)}" width="{_num(key_w)}" height="42" rx="5" fill="#fff" '
+        f'fill-opacity=".92" stroke="#d9dee5"/>'
+    )
+    for row, (colour, dash, word) in enumerate(
+        zip(("#2f6fad", "#b3261e"), ("", ' stroke-dasharray="6 4"'), words, strict=True)
+    ):
+        y = key_y + 14 + row * 16
+        out.append(
+            f'<line x1="{_num(key_x + 8)}" y1="{_num(y)}" x2="{_num(key_x + 26)}" '
+            f'y2="{_num(y)}" stroke="{colour}" stroke-width="2"{dash}/>'
+            f'<text x="{_num(key_x + 32)}" y="{_num(y + 4)}">{_a(word)}</text>'
+        )
+    out.append("</g></svg>")
+    return "".join(out)
+
+
+def _ramp(fraction: float) -> str:
+    """Return a colour from pale yellow (0) through green to dark blue (1).
+
+    Examples
+    --------
+    >>> _ramp(0.0), _ramp(1.0)
+    ('#f7fcb9', '#253494')
+    """
+    stops = ((0xF7, 0xFC, 0xB9), (0x41, 0xB6, 0xC4), (0x25, 0x34, 0x94))
+    f = min(1.0, max(0.0, fraction)) * (len(stops) - 1)
+    i = min(int(f), len(stops) - 2)
+    a, b = stops[i], stops[i + 1]
+    mix = [round(a[c] + (b[c] - a[c]) * (f - i)) for c in range(3)]
+    return "#" + "".join(f"{c:02x}" for c in mix)
+
+
+def plate_svg(
+    wells: Mapping[str, tuple[str, float | None]],
+    *,
+    rows: int = 8,
+    columns: int = 12,
+    labels: Mapping[str, str] | None = None,
+) -> str:
+    """Draw a plate: each filled well labelled by its strain and coloured by its titre.
+
+    ``wells`` maps a well name (``A1``) to (strain, titre or ``None``). Filled wells are
+    ``class="well filled"`` with ``data-well``, ``data-strain`` and, once measured,
+    ``data-titre``; the label is the strain's last part (``-001``: ``001``).
+
+    Examples
+    --------
+    >>> svg = plate_svg({"A1": ("c-C1-001", 0.5), "B1": ("c-C1-002", None)})
+    >>> svg.count('class="well filled"'), svg.count('class="well"'), 'data-titre="0.5"' in svg
+    (2, 94, True)
+    """
+    text = {**CAMPAIGN_LABELS, **(labels or {})}
+    measured = [v for _, v in wells.values() if v is not None and math.isfinite(v)]
+    low, high = (min(measured), max(measured)) if measured else (0.0, 1.0)
+    pitch, left, top = 40.0, 28.0, 24.0
+    width, height = left + columns * pitch + 8, top + rows * pitch + 34
+    title = _a(text["plate_title"])
+    out = [
+        f'<svg class="plate" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_num(width)} '
+        f'{_num(height)}" width="{_num(width)}" height="{_num(height)}" role="img" '
+        f'aria-label="{title}" data-wells="{len(wells)}"><title>{title}</title>',
+        f'<rect x="{_num(left - 4)}" y="{_num(top - 4)}" width="{_num(columns * pitch + 8)}" '
+        f'height="{_num(rows * pitch + 8)}" rx="8" fill="#f4f6f9" stroke="#c9d1db"/>',
+    ]
+    for c in range(columns):
+        out.append(
+            f'<text x="{_num(left + (c + 0.5) * pitch)}" y="{_num(top - 8)}" font-size="11" '
+            f'text-anchor="middle" fill="#5d6978">{c + 1}</text>'
+        )
+    for r in range(rows):
+        out.append(
+            f'<text x="{_num(left - 12)}" y="{_num(top + (r + 0.5) * pitch + 4)}" '
+            f'font-size="11" text-anchor="middle" fill="#5d6978">{chr(65 + r)}</text>'
+        )
+    for r in range(rows):
+        for c in range(columns):
+            name = f"{chr(65 + r)}{c + 1}"
+            cx, cy = left + (c + 0.5) * pitch, top + (r + 0.5) * pitch
+            if name not in wells:
+                out.append(
+                    f'<circle class="well" cx="{_num(cx)}" cy="{_num(cy)}" r="16" fill="#fff" '
+                    f'stroke="#dde2e8"/>'
+                )
+                continue
+            strain, value = wells[name]
+            short = strain.rsplit("-", 1)[-1]
+            if value is not None and math.isfinite(value):
+                fraction = 0.5 if high <= low else (value - low) / (high - low)
+                fill, ink = _ramp(fraction), "#fff" if fraction > 0.55 else "#1d2733"
+                detail, data = f"{value:.4g}", f' data-titre="{value:.6g}"'
+            else:
+                fill, ink, detail, data = "#e9ecf1", "#5d6978", text["not_measured"], ""
+            out.append(
+                f'<g class="well filled" data-well="{name}" data-strain="{_a(strain)}"{data}>'
+                f"<title>{name} · {_a(strain)}: {_a(detail)}</title>"
+                f'<circle cx="{_num(cx)}" cy="{_num(cy)}" r="16" fill="{fill}" '
+                f'stroke="#6b7785"/><text x="{_num(cx)}" y="{_num(cy + 3.5)}" font-size="10" '
+                f'text-anchor="middle" fill="{ink}">{_a(_fit(short, 10, 30))}</text></g>'
+            )
+    if measured:
+        bar_x, bar_y, bar_w = left, top + rows * pitch + 14, 160.0
+        steps = 16
+        for i in range(steps):
+            out.append(
+                f'<rect x="{_num(bar_x + i * bar_w / steps)}" y="{_num(bar_y)}" '
+                f'width="{_num(bar_w / steps + 0.5)}" height="10" fill="{_ramp(i / (steps - 1))}"/>'
+            )
+        out.append(
+            f'<text x="{_num(bar_x + bar_w + 8)}" y="{_num(bar_y + 9)}" font-size="11" '
+            f'fill="#34404e">{low:.3g} – {high:.3g} · {_a(text["titre"])}</text>'
+        )
+    out.append("</svg>")
+    return "".join(out)
+
+
+__all__ += ["CAMPAIGN_LABELS", "campaign_progress_svg", "plate_svg"]

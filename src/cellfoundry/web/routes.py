@@ -606,6 +606,7 @@ VOCABULARIES: Final[dict[str, tuple[str, ...]]] = {
 
 # the pages of genome-scale models and their analysis jobs (issue 4) are served with these,
 # those of strain design (issue 5) and those of DNA design (guides, editing plans, assembly)
+from cellfoundry.web.campaigns import router as _campaigns_router  # noqa: E402
 from cellfoundry.web.designs import router as _designs_router  # noqa: E402
 from cellfoundry.web.dna import editing_plan_section as _editing_plan_section  # noqa: E402
 from cellfoundry.web.dna import router as _dna_router  # noqa: E402
@@ -614,4 +615,5 @@ from cellfoundry.web.models import router as _models_router  # noqa: E402
 router.include_router(_models_router)
 router.include_router(_designs_router)
 router.include_router(_dna_router)
+router.include_router(_campaigns_router)
 templates.env.globals["editing_plan_section"] = _editing_plan_section
